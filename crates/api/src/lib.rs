@@ -1,0 +1,1 @@
+//! TWP API (in progress).

@@ -1,0 +1,18 @@
+//! TWP's domain vocabulary: companies, domains, users and their devices,
+//! groups, administrators — the guide's words (chapters 3.1, 3.3.4–3.3.6, 7, 10.1).
+//!
+//! This crate holds validation rules and nothing else: no I/O, no SQL, no
+//! wire formats. The store persists these types; the API maps them to JSON.
+
+mod error;
+mod fields;
+mod model;
+
+pub use error::{FieldError, FieldErrors};
+pub use fields::{
+    Culture, Email, Name, PhoneNumber, validate_ip, validate_optional_text, validate_port,
+};
+pub use model::{
+    AdminScope, CompanyId, DeviceProtocol, DomainId, DtmfMethod, GroupId, NUMBERING_PLAN_MAX,
+    UserId,
+};

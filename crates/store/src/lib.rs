@@ -1,0 +1,1 @@
+//! TWP store (in progress).
