@@ -353,7 +353,8 @@ mod tests {
     #[test]
     fn refuses_bad_headers() {
         let mut dec = FrameDecoder::new(Framing::LengthPrefixed, 100);
-        let cases: [(&[u8], fn(&FrameError) -> bool); 5] = [
+        type Check = fn(&FrameError) -> bool;
+        let cases: [(&[u8], Check); 5] = [
             (b"\x01\x00\x00\x0c0001", |e| {
                 matches!(e, FrameError::BadMarker { .. })
             }),

@@ -31,8 +31,10 @@ mod xml;
 pub use codec::{Edition, decode, encode, encode_with};
 pub use device::{DeviceId, extract_number};
 pub use frame::{Frame, FrameDecoder, FrameError, Framing, InvokeId};
+pub use link::{Link, LinkConfig, LinkError, LinkEvent};
 
 pub use model::*;
+pub use pretty::{Report, decode_report};
 
 pub use xml::error::{FieldError, XmlError};
 

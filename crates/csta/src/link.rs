@@ -1,1 +1,547 @@
-//! placeholder
+//! An async client link to a CSTA switch.
+//!
+//! A [`Link`] owns one byte stream (a `TcpStream` in production, anything
+//! `AsyncRead + AsyncWrite` in tests) and three tasks:
+//! - the reader decodes frames, completes pending requests by invoke id,
+//!   answers the switch's SystemStatus heartbeats itself and forwards
+//!   events (and other switch requests) on the [`LinkEvent`] channel;
+//! - the writer encodes and writes outgoing frames;
+//! - the optional heartbeat sends `SystemStatus` and closes the link when
+//!   the switch stops answering (half-open TCP).
+//!
+//! Any malformed frame or body, I/O error or heartbeat loss closes the link:
+//! pending requests fail with the cause, and a final [`LinkEvent::Closed`]
+//! carries it. The caller reopens a new link; nothing here panics or retries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, ToSocketAddrs};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, warn};
+
+use crate::codec::{Edition, decode, encode_with};
+use crate::device::DeviceId;
+use crate::frame::{Frame, FrameDecoder, FrameError, Framing, InvokeId, MAX_WIRE_LEN};
+use crate::model::{CstaError, Event, Message, MonitorType, Request, Response, SystemStatusValue};
+use crate::xml::error::XmlError;
+
+/// Settings of one link.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    pub framing: Framing,
+    /// Largest accepted frame, header included.
+    pub max_frame_len: usize,
+    /// How long a request waits for its response.
+    pub request_timeout: Duration,
+    /// Interval of outgoing `SystemStatus` heartbeats; `None` disables them.
+    pub heartbeat_interval: Option<Duration>,
+    /// Capacity of the event channel (backpressure on the reader when full).
+    pub event_capacity: usize,
+    /// Namespace written on outgoing messages.
+    pub edition: Edition,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            framing: Framing::LengthPrefixed,
+            max_frame_len: MAX_WIRE_LEN,
+            request_timeout: Duration::from_secs(5),
+            heartbeat_interval: Some(Duration::from_secs(30)),
+            event_capacity: 1024,
+            edition: Edition::default(),
+        }
+    }
+}
+
+/// Why a request or the link failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("connection to {addr} failed: {message}")]
+    Connect { addr: String, message: String },
+    #[error("I/O error on the link: {0}")]
+    Io(String),
+    #[error("malformed frame: {0}")]
+    Frame(#[from] FrameError),
+    #[error("malformed body in frame {invoke_id}: {error}")]
+    Body {
+        invoke_id: InvokeId,
+        error: XmlError,
+    },
+    #[error("switch refused {request}: {error}")]
+    Refused {
+        request: &'static str,
+        error: CstaError,
+    },
+    #[error("no response to {request} within {after:?}")]
+    Timeout {
+        request: &'static str,
+        after: Duration,
+    },
+    #[error("switch answered {request} with {got}")]
+    UnexpectedResponse { request: &'static str, got: String },
+    #[error("no answer to the heartbeat: link presumed dead")]
+    HeartbeatLost,
+    #[error("switch closed the connection")]
+    PeerClosed,
+    #[error("link closed")]
+    Closed,
+    #[error("all 9998 invoke ids are in use")]
+    NoInvokeId,
+}
+
+/// What the link delivers to its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkEvent {
+    Event(Event),
+    /// A request from the switch that the link does not answer itself;
+    /// reply with [`Link::respond`].
+    Request {
+        invoke_id: InvokeId,
+        request: Request,
+    },
+    /// The link is down; nothing follows.
+    Closed(LinkError),
+}
+
+type Reply = oneshot::Sender<Result<Message, LinkError>>;
+
+#[derive(Default)]
+struct Pending {
+    next: Option<InvokeId>,
+    waiting: HashMap<InvokeId, Reply>,
+    failed: Option<LinkError>,
+}
+
+struct Shared {
+    pending: Mutex<Pending>,
+    outgoing: mpsc::Sender<Frame>,
+    config: LinkConfig,
+    /// Set once the link must stop; every task watches it.
+    stop: watch::Sender<bool>,
+}
+
+impl Shared {
+    fn failure(&self) -> LinkError {
+        self.lock().failed.clone().unwrap_or(LinkError::Closed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A poisoned lock only means another task panicked mid-update; the
+        // map is still usable.
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fails every pending request and records the cause. Returns false if
+    /// the link had already failed.
+    fn fail(&self, error: &LinkError) -> bool {
+        let mut p = self.lock();
+        if p.failed.is_some() {
+            return false;
+        }
+        p.failed = Some(error.clone());
+        for (_, tx) in p.waiting.drain() {
+            let _ = tx.send(Err(error.clone()));
+        }
+        drop(p);
+        self.stop.send_replace(true);
+        true
+    }
+}
+
+/// Stops the link when the last [`Link`] clone is dropped.
+struct Guard(Arc<Shared>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.fail(&LinkError::Closed);
+    }
+}
+
+/// A client link. Cheap to clone; the link closes when the last clone is
+/// dropped or [`Link::close`] is called.
+#[derive(Clone)]
+pub struct Link {
+    shared: Arc<Shared>,
+    _guard: Arc<Guard>,
+}
+
+impl Link {
+    /// Connects over TCP.
+    pub async fn connect(
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        config: LinkConfig,
+    ) -> Result<(Link, mpsc::Receiver<LinkEvent>), LinkError> {
+        let name = format!("{addr:?}");
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| LinkError::Connect {
+                addr: name,
+                message: e.to_string(),
+            })?;
+        let _ = stream.set_nodelay(true);
+        Ok(Link::from_stream(stream, config))
+    }
+
+    /// Runs a link over an established stream.
+    pub fn from_stream<S>(stream: S, config: LinkConfig) -> (Link, mpsc::Receiver<LinkEvent>)
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read_half, write_half) = tokio::io::split(stream);
+        let (out_tx, out_rx) = mpsc::channel(256);
+        let (event_tx, event_rx) = mpsc::channel(config.event_capacity.max(1));
+        let (stop, shutdown_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending::default()),
+            outgoing: out_tx,
+            config,
+            stop,
+        });
+        tokio::spawn(write_loop(
+            write_half,
+            out_rx,
+            shared.clone(),
+            event_tx.clone(),
+            shutdown_rx.clone(),
+        ));
+        tokio::spawn(read_loop(
+            read_half,
+            shared.clone(),
+            event_tx.clone(),
+            shutdown_rx.clone(),
+        ));
+        let link = Link {
+            _guard: Arc::new(Guard(shared.clone())),
+            shared,
+        };
+        if let Some(every) = link.shared.config.heartbeat_interval {
+            tokio::spawn(heartbeat_loop(
+                Arc::downgrade(&link.shared),
+                event_tx,
+                every,
+                shutdown_rx,
+            ));
+        }
+        (link, event_rx)
+    }
+
+    /// Sends a request and waits for its response. A `CSTAErrorCode`
+    /// answer is [`LinkError::Refused`].
+    pub async fn request(&self, request: Request) -> Result<Response, LinkError> {
+        request_on(&self.shared, request).await
+    }
+
+    /// Answers a request received as [`LinkEvent::Request`].
+    pub async fn respond(&self, invoke_id: InvokeId, msg: &Message) -> Result<(), LinkError> {
+        let frame = Frame::new(
+            invoke_id,
+            encode_with(msg, self.shared.config.edition).into_bytes(),
+        );
+        self.shared
+            .outgoing
+            .send(frame)
+            .await
+            .map_err(|_| self.failure())
+    }
+
+    /// Closes the link: tasks stop, pending requests fail with `Closed`.
+    pub fn close(&self) {
+        self.shared.fail(&LinkError::Closed);
+    }
+
+    /// Why the link is down, if it is.
+    pub fn failed(&self) -> Option<LinkError> {
+        self.shared.lock().failed.clone()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.failed().is_none()
+    }
+
+    fn failure(&self) -> LinkError {
+        self.shared.failure()
+    }
+
+    // Convenience wrappers for the services used most.
+
+    /// ECMA-354 session opening; returns the session id.
+    pub async fn start_application_session(
+        &self,
+        application_id: &str,
+        duration_secs: Option<u32>,
+    ) -> Result<String, LinkError> {
+        let request = Request::StartApplicationSession {
+            application_id: application_id.to_owned(),
+            requested_protocol_versions: vec![self.shared.config.edition.namespace().to_owned()],
+            requested_session_duration: duration_secs,
+        };
+        match self.request(request).await? {
+            Response::StartApplicationSessionPos { session_id, .. } => Ok(session_id),
+            other => Err(LinkError::UnexpectedResponse {
+                request: "StartApplicationSession",
+                got: other.name().to_owned(),
+            }),
+        }
+    }
+
+    /// Starts a device monitor; returns its cross reference id.
+    pub async fn monitor_start(&self, device: &DeviceId) -> Result<String, LinkError> {
+        let request = Request::MonitorStart {
+            monitor_object: device.clone(),
+            monitor_type: Some(MonitorType::Device),
+        };
+        match self.request(request).await? {
+            Response::MonitorStart { cross_ref_id } => Ok(cross_ref_id),
+            other => Err(LinkError::UnexpectedResponse {
+                request: "MonitorStart",
+                got: other.name().to_owned(),
+            }),
+        }
+    }
+
+    pub async fn monitor_stop(&self, cross_ref_id: &str) -> Result<(), LinkError> {
+        self.request(Request::MonitorStop {
+            cross_ref_id: cross_ref_id.to_owned(),
+        })
+        .await
+        .map(drop)
+    }
+
+    /// One heartbeat round trip.
+    pub async fn system_status(&self) -> Result<(), LinkError> {
+        self.request(Request::SystemStatus {
+            status: Some(SystemStatusValue::Normal),
+        })
+        .await
+        .map(drop)
+    }
+}
+
+async fn request_on(shared: &Shared, request: Request) -> Result<Response, LinkError> {
+    let name = request.name();
+    let (tx, rx) = oneshot::channel();
+    let invoke_id = {
+        let mut p = shared.lock();
+        if let Some(e) = &p.failed {
+            return Err(e.clone());
+        }
+        let id = next_free_id(&mut p)?;
+        p.waiting.insert(id, tx);
+        id
+    };
+    let frame = Frame::new(
+        invoke_id,
+        encode_with(&Message::Request(request), shared.config.edition).into_bytes(),
+    );
+    if shared.outgoing.send(frame).await.is_err() {
+        shared.lock().waiting.remove(&invoke_id);
+        return Err(shared.failure());
+    }
+    let after = shared.config.request_timeout;
+    match tokio::time::timeout(after, rx).await {
+        Err(_) => {
+            shared.lock().waiting.remove(&invoke_id);
+            Err(LinkError::Timeout {
+                request: name,
+                after,
+            })
+        }
+        Ok(Err(_)) => Err(shared.failure()),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Ok(Ok(Message::Response(r)))) => Ok(r),
+        Ok(Ok(Ok(Message::Error(error)))) => Err(LinkError::Refused {
+            request: name,
+            error,
+        }),
+        Ok(Ok(Ok(other))) => Err(LinkError::UnexpectedResponse {
+            request: name,
+            got: other.name().to_owned(),
+        }),
+    }
+}
+
+fn next_free_id(p: &mut Pending) -> Result<InvokeId, LinkError> {
+    let mut id = p.next.unwrap_or(InvokeId::FIRST);
+    for _ in 0..InvokeId::LAST_REQUEST.get() {
+        let candidate = id;
+        id = id.next_request();
+        if !p.waiting.contains_key(&candidate) {
+            p.next = Some(id);
+            return Ok(candidate);
+        }
+    }
+    Err(LinkError::NoInvokeId)
+}
+
+async fn close_with(shared: &Shared, events: &mpsc::Sender<LinkEvent>, error: LinkError) {
+    if shared.fail(&error) {
+        warn!(%error, "CSTA link down");
+        let _ = events.send(LinkEvent::Closed(error)).await;
+    }
+}
+
+async fn read_loop<R: AsyncRead + Send>(
+    reader: R,
+    shared: Arc<Shared>,
+    events: mpsc::Sender<LinkEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    tokio::pin!(reader);
+    let mut decoder = FrameDecoder::new(shared.config.framing, shared.config.max_frame_len);
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    loop {
+        // Drain every whole frame already buffered.
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(frame)) => {
+                    if let Err(error) = dispatch(&shared, &events, frame).await {
+                        close_with(&shared, &events, error).await;
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    close_with(&shared, &events, LinkError::Frame(e)).await;
+                    return;
+                }
+            }
+        }
+        tokio::select! {
+            read = reader.read_buf(&mut buf) => match read {
+                Ok(0) => {
+                    close_with(&shared, &events, LinkError::PeerClosed).await;
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    close_with(&shared, &events, LinkError::Io(e.to_string())).await;
+                    return;
+                }
+            },
+            _ = shutdown.changed() => {
+                close_with(&shared, &events, LinkError::Closed).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn dispatch(
+    shared: &Shared,
+    events: &mpsc::Sender<LinkEvent>,
+    frame: Frame,
+) -> Result<(), LinkError> {
+    let invoke_id = frame.invoke_id;
+    let msg = decode(&frame.body).map_err(|error| LinkError::Body { invoke_id, error })?;
+    match msg {
+        Message::Event(event) => {
+            if let crate::model::EventKind::Unknown { name } = &event.kind {
+                debug!(%name, "skipping unmodelled CSTA event");
+                return Ok(());
+            }
+            let _ = events.send(LinkEvent::Event(event)).await;
+        }
+        Message::Request(Request::SystemStatus { .. }) => {
+            let reply = Frame::new(
+                invoke_id,
+                encode_with(
+                    &Message::Response(Response::SystemStatus),
+                    shared.config.edition,
+                )
+                .into_bytes(),
+            );
+            let _ = shared.outgoing.send(reply).await;
+        }
+        Message::Request(request) => {
+            let _ = events.send(LinkEvent::Request { invoke_id, request }).await;
+        }
+        Message::Unknown { name } => debug!(%name, %invoke_id, "skipping unknown CSTA message"),
+        answer @ (Message::Response(_) | Message::Error(_)) => {
+            let waiter = shared.lock().waiting.remove(&invoke_id);
+            match waiter {
+                Some(tx) => {
+                    let _ = tx.send(Ok(answer));
+                }
+                None => debug!(%invoke_id, name = answer.name(), "response to no pending request"),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn write_loop<W: AsyncWrite + Send>(
+    writer: W,
+    mut frames: mpsc::Receiver<Frame>,
+    shared: Arc<Shared>,
+    events: mpsc::Sender<LinkEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    tokio::pin!(writer);
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    loop {
+        let frame = tokio::select! {
+            f = frames.recv() => f,
+            _ = shutdown.changed() => None,
+        };
+        let Some(frame) = frame else {
+            let _ = writer.shutdown().await;
+            return;
+        };
+        buf.clear();
+        let mut next = Some(frame);
+        // Batch what is already queued into one write.
+        while let Some(f) = next {
+            if let Err(e) = crate::frame::encode_frame(
+                shared.config.framing,
+                &f,
+                shared.config.max_frame_len,
+                &mut buf,
+            ) {
+                warn!(error = %e, "dropping oversized outgoing frame");
+            }
+            next = frames.try_recv().ok();
+        }
+        if let Err(e) = writer.write_all(&buf).await {
+            close_with(&shared, &events, LinkError::Io(e.to_string())).await;
+            return;
+        }
+    }
+}
+
+async fn heartbeat_loop(
+    shared: std::sync::Weak<Shared>,
+    events: mpsc::Sender<LinkEvent>,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        // Hold no strong reference between beats, so dropping every Link
+        // clone still shuts the link down.
+        let Some(strong) = shared.upgrade() else {
+            return;
+        };
+        let beat = Request::SystemStatus {
+            status: Some(SystemStatusValue::Normal),
+        };
+        match request_on(&strong, beat).await {
+            Ok(_) => {}
+            Err(LinkError::Timeout { .. }) => {
+                close_with(&strong, &events, LinkError::HeartbeatLost).await;
+                return;
+            }
+            Err(LinkError::Refused { .. }) => {} // alive, merely picky
+            Err(_) => return,
+        }
+    }
+}

@@ -128,7 +128,6 @@ token_enum!(
         SystemResourceAvailability = "systemResourceAvailability",
         SubscribedResourceAvailability = "subscribedResourceAvailability",
         PerformanceManagement = "performanceManagement",
-        PrivateData = "privateData",
         Unspecified = "unspecified",
     }
 );

@@ -2,6 +2,8 @@
 //! The directory is test data kept outside the repository; its absence is a
 //! failure, not a skip.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use bytes::BytesMut;

@@ -1,5 +1,7 @@
 //! Public test vectors and hand-written edge cases of the codec.
 
+#![allow(clippy::unwrap_used)]
+
 use bytes::BytesMut;
 use twp_csta::frame::frame_to_bytes;
 use twp_csta::{
