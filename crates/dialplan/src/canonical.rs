@@ -135,7 +135,14 @@ impl CompiledPlan {
 
     fn canonical_with<R: Recorder>(&self, input: &str, incoming: bool, rec: &mut R) -> Canonical {
         if input.len() > MAX_NUMBER_LEN {
-            rec.record(|| step(Action::TooLong { max: MAX_NUMBER_LEN }, ""));
+            rec.record(|| {
+                step(
+                    Action::TooLong {
+                        max: MAX_NUMBER_LEN,
+                    },
+                    "",
+                )
+            });
             return Canonical {
                 number: String::new(),
                 kind: NumberKind::TooLong,

@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn separators() {
-        assert_eq!(remove_separators("+33 (0) 1.55-17/18 89"), "+33(0)155171889");
+        assert_eq!(
+            remove_separators("+33 (0) 1.55-17/18 89"),
+            "+33(0)155171889"
+        );
         assert!(matches!(remove_separators("0155"), Cow::Borrowed(_)));
     }
 

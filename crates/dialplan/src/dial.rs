@@ -64,7 +64,14 @@ impl CompiledPlan {
     ) -> Result<(), TransformError> {
         out.clear();
         if input.len() > MAX_NUMBER_LEN {
-            rec.record(|| step(Action::TooLong { max: MAX_NUMBER_LEN }, ""));
+            rec.record(|| {
+                step(
+                    Action::TooLong {
+                        max: MAX_NUMBER_LEN,
+                    },
+                    "",
+                )
+            });
             return Err(TransformError::InputTooLong {
                 len: input.len(),
                 max: MAX_NUMBER_LEN,
@@ -131,7 +138,12 @@ impl CompiledPlan {
         if out.is_empty() {
             return Err(TransformError::EmptyNumber);
         }
-        self.external_prefix(out, starts_with_plus, applied.map(|r| r.supplies_external_prefix), rec);
+        self.external_prefix(
+            out,
+            starts_with_plus,
+            applied.map(|r| r.supplies_external_prefix),
+            rec,
+        );
         Ok(())
     }
 

@@ -221,7 +221,10 @@ impl Translator<'_> {
                 self.out.push(c);
             }
             'p' | 'P' => {
-                let Some(end) = self.rest().find('}').filter(|_| self.rest().starts_with('{'))
+                let Some(end) = self
+                    .rest()
+                    .find('}')
+                    .filter(|_| self.rest().starts_with('{'))
                 else {
                     return Err(refuse(
                         format!("\\{c}"),
@@ -238,11 +241,7 @@ impl Translator<'_> {
             'u' => self.hex(start, 4)?,
             'c' => {
                 let Some(l) = self.bump().filter(char::is_ascii_alphabetic) else {
-                    return Err(refuse(
-                        "\\c",
-                        start,
-                        "\\c must be followed by a letter",
-                    ));
+                    return Err(refuse("\\c", start, "\\c must be followed by a letter"));
                 };
                 let code = (l.to_ascii_uppercase() as u32) & 0x1f;
                 self.out.push_str(&format!("\\x{{{code:02X}}}"));
@@ -573,7 +572,10 @@ mod tests {
     fn passes_common_syntax() {
         assert_eq!(ok(r"(\+|00)?([^\(]+)\(0\)"), r"(\+|00)?([^\(]+)\(0\)");
         assert_eq!(ok(r"\d{2,4}?x"), r"\d{2,4}?x");
-        assert_eq!(ok(r"(?=1)(?!2)(?<=3)(?<!4)(?>5)(?:6)"), r"(?=1)(?!2)(?<=3)(?<!4)(?>5)(?:6)");
+        assert_eq!(
+            ok(r"(?=1)(?!2)(?<=3)(?<!4)(?>5)(?:6)"),
+            r"(?=1)(?!2)(?<=3)(?<!4)(?>5)(?:6)"
+        );
         assert_eq!(ok(r"(?i)a(?s-m:b)"), r"(?i)a(?s-m:b)");
     }
 
@@ -602,6 +604,9 @@ mod tests {
         assert_eq!(refused(r"(?P<a>1)"), "(?P");
         assert_eq!(refused(r"(*FAIL)"), "(*");
         assert_eq!(refused(r"(?<1>a)"), "(?<1>");
-        assert_eq!(refused(r"(?<a>1)(2)"), "named and numbered capture groups together");
+        assert_eq!(
+            refused(r"(?<a>1)(2)"),
+            "named and numbered capture groups together"
+        );
     }
 }

@@ -76,7 +76,9 @@ pub enum RuleError {
     },
     /// The regular expression uses a construct that cannot be honoured with
     /// .NET semantics (see the crate documentation for the list).
-    #[error("the regular expression uses {construct} at position {position}, which is refused: {reason}")]
+    #[error(
+        "the regular expression uses {construct} at position {position}, which is refused: {reason}"
+    )]
     UnsupportedConstruct {
         /// The construct as written, e.g. `(?<a-b>`.
         construct: String,

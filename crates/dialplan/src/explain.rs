@@ -165,12 +165,18 @@ impl fmt::Display for Step {
             Action::AddRemoveSkipped { reason } => write!(f, "Add/Remove not applied ({reason})"),
             Action::TrunkPrefixRemoved => write!(f, "trunk prefix in parentheses removed"),
             Action::Internal { internal_length } => {
-                write!(f, "internal number (at most {internal_length} digits), kept")
+                write!(
+                    f,
+                    "internal number (at most {internal_length} digits), kept"
+                )
             }
             Action::Facility => write!(f, "facility code, kept"),
             Action::Recognised { form } => write!(f, "{}, written in E.164", form.describe()),
             Action::Unresolved { suffix: Some(s) } => {
-                write!(f, "cannot be made canonical; look-up compares the last digits {s}")
+                write!(
+                    f,
+                    "cannot be made canonical; look-up compares the last digits {s}"
+                )
             }
             Action::Unresolved { suffix: None } => write!(f, "cannot be made canonical"),
             Action::Empty => write!(f, "nothing usable in the number"),

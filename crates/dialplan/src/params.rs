@@ -126,10 +126,7 @@ fn digits(name: &'static str, value: &str, may_be_empty: bool) -> Result<(), Pla
         return Err(param(name, "must not be empty"));
     }
     if value.len() > MAX_PREFIX_LEN {
-        return Err(param(
-            name,
-            format!("at most {MAX_PREFIX_LEN} digits"),
-        ));
+        return Err(param(name, format!("at most {MAX_PREFIX_LEN} digits")));
     }
     if !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(param(name, "digits only"));
@@ -174,7 +171,10 @@ mod tests {
         };
         assert!(matches!(
             p.validate(),
-            Err(PlanError::Parameter { name: "internationalPrefix", .. })
+            Err(PlanError::Parameter {
+                name: "internationalPrefix",
+                ..
+            })
         ));
         let p = GlobalParameters {
             internal_length: 0,
@@ -182,7 +182,10 @@ mod tests {
         };
         assert!(matches!(
             p.validate(),
-            Err(PlanError::Parameter { name: "internalLength", .. })
+            Err(PlanError::Parameter {
+                name: "internalLength",
+                ..
+            })
         ));
     }
 }

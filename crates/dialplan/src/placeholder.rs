@@ -92,7 +92,12 @@ mod tests {
     fn expands_known_placeholders() {
         let p = GlobalParameters::default();
         assert_eq!(
-            expand("[-ExternalPrefix-][-InternationalPrefix-]$2", &p, Mode::Literal).unwrap(),
+            expand(
+                "[-ExternalPrefix-][-InternationalPrefix-]$2",
+                &p,
+                Mode::Literal
+            )
+            .unwrap(),
             "000$2"
         );
         assert_eq!(
@@ -100,7 +105,12 @@ mod tests {
             "+33(0"
         );
         assert_eq!(
-            expand("[-InternalLength-]/[-InternalReverseLength-]", &p, Mode::Literal).unwrap(),
+            expand(
+                "[-InternalLength-]/[-InternalReverseLength-]",
+                &p,
+                Mode::Literal
+            )
+            .unwrap(),
             "4/9"
         );
     }
@@ -120,10 +130,14 @@ mod tests {
 
     #[test]
     fn regex_or_plain() {
-        assert!(is_regex_pattern(r"[(\+|[-InternationalPrefix-])?([^\(]+)\(0\)]"));
+        assert!(is_regex_pattern(
+            r"[(\+|[-InternationalPrefix-])?([^\(]+)\(0\)]"
+        ));
         assert!(is_regex_pattern("[[-ExternalPrefix-]]"));
         assert!(is_regex_pattern("[-?1]"));
-        assert!(!is_regex_pattern("[-InternationalPrefix-][-LocalCountryPrefix-]"));
+        assert!(!is_regex_pattern(
+            "[-InternationalPrefix-][-LocalCountryPrefix-]"
+        ));
         assert!(!is_regex_pattern("[-InternationalPrefix-]"));
         assert!(!is_regex_pattern("+33(0"));
         assert!(!is_regex_pattern("["));

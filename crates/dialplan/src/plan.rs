@@ -123,7 +123,11 @@ mod tests {
     fn the_default_plan_compiles() {
         let plan = DialPlan::default().compile().unwrap();
         assert_eq!(plan.rules.len(), standard_rules().len());
-        assert!(plan.rules.windows(2).all(|w| w[0].priority <= w[1].priority));
+        assert!(
+            plan.rules
+                .windows(2)
+                .all(|w| w[0].priority <= w[1].priority)
+        );
     }
 
     #[test]
@@ -147,6 +151,9 @@ mod tests {
     fn too_many_rules() {
         let mut plan = DialPlan::default();
         plan.specific_rules = vec![SpecificRule::new(1, "1", "1"); MAX_RULES + 1];
-        assert!(matches!(plan.compile(), Err(PlanError::TooManyRules { .. })));
+        assert!(matches!(
+            plan.compile(),
+            Err(PlanError::TooManyRules { .. })
+        ));
     }
 }

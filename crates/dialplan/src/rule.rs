@@ -206,8 +206,12 @@ mod tests {
     use super::*;
 
     fn compiled(pattern: &str, value: &str) -> CompiledRule {
-        CompiledRule::compile(0, &SpecificRule::new(1, pattern, value), &GlobalParameters::default())
-            .unwrap()
+        CompiledRule::compile(
+            0,
+            &SpecificRule::new(1, pattern, value),
+            &GlobalParameters::default(),
+        )
+        .unwrap()
     }
 
     fn apply(rule: &CompiledRule, number: &str) -> Option<String> {
@@ -231,9 +235,18 @@ mod tests {
             r"[(\+|[-InternationalPrefix-])?([^\(]+)\(0\)]",
             "[-ExternalPrefix-][-InternationalPrefix-]$2",
         );
-        assert_eq!(apply(&r, "+42(0)141906666").as_deref(), Some("00042141906666"));
-        assert_eq!(apply(&r, "0042(0)141906666").as_deref(), Some("00042141906666"));
-        assert_eq!(apply(&r, "42(0)141906666").as_deref(), Some("00042141906666"));
+        assert_eq!(
+            apply(&r, "+42(0)141906666").as_deref(),
+            Some("00042141906666")
+        );
+        assert_eq!(
+            apply(&r, "0042(0)141906666").as_deref(),
+            Some("00042141906666")
+        );
+        assert_eq!(
+            apply(&r, "42(0)141906666").as_deref(),
+            Some("00042141906666")
+        );
         assert_eq!(apply(&r, "+42141906666"), None);
     }
 
@@ -253,8 +266,14 @@ mod tests {
         assert_eq!(err("", "1"), RuleError::EmptyPattern);
         assert!(matches!(err("[(1)]", "$2"), RuleError::MissingGroup { .. }));
         assert!(matches!(err("[(]", "1"), RuleError::InvalidRegex { .. }));
-        assert!(matches!(err("[(?<a-b>1)]", "1"), RuleError::UnsupportedConstruct { .. }));
-        assert!(matches!(err("[-Foo-]1", "1"), RuleError::UnknownPlaceholder { .. }));
+        assert!(matches!(
+            err("[(?<a-b>1)]", "1"),
+            RuleError::UnsupportedConstruct { .. }
+        ));
+        assert!(matches!(
+            err("[-Foo-]1", "1"),
+            RuleError::UnknownPlaceholder { .. }
+        ));
         assert!(matches!(
             err(&"1".repeat(MAX_PATTERN_LEN + 1), "1"),
             RuleError::PatternTooLong { .. }

@@ -134,7 +134,10 @@ mod tests {
             parse("$10", 1, &[None]).unwrap(),
             vec![Piece::Group(1), Piece::Literal("0".into())]
         );
-        assert_eq!(parse("a$", 0, &[]).unwrap(), vec![Piece::Literal("a$".into())]);
+        assert_eq!(
+            parse("a$", 0, &[]).unwrap(),
+            vec![Piece::Literal("a$".into())]
+        );
     }
 
     #[test]
