@@ -164,9 +164,7 @@ impl CompiledPlan {
                 kind: NumberKind::Facility,
             };
         }
-        if incoming && lead != Some(b'+') {
-            self.add_remove(&mut number, rec);
-        }
+        let removed = incoming && lead != Some(b'+') && self.add_remove(&mut number, rec);
         let params = self.parameters();
         if let Some(rest) = number.strip_prefix('+') {
             let e164 = self.international(rest);
@@ -194,7 +192,7 @@ impl CompiledPlan {
                 kind: NumberKind::Internal,
             };
         }
-        match self.recognise(&number) {
+        match self.recognise(&number, !removed) {
             Some((form, e164)) => {
                 rec.record(|| step(Action::Recognised { form }, &e164));
                 external(e164)
@@ -255,11 +253,13 @@ impl CompiledPlan {
         out
     }
 
-    /// Remove, then Add, for external numbers (longer than the internal length).
-    fn add_remove<R: Recorder>(&self, number: &mut String, rec: &mut R) {
+    /// Remove, then Add, for external numbers (longer than the internal
+    /// length). Returns whether Remove removed something.
+    fn add_remove<R: Recorder>(&self, number: &mut String, rec: &mut R) -> bool {
         let params = self.parameters();
+        let mut removed = false;
         if params.add.is_empty() && params.remove.is_empty() {
-            return;
+            return removed;
         }
         if number.len() <= params.internal_length {
             rec.record(|| {
@@ -270,10 +270,11 @@ impl CompiledPlan {
                     number,
                 )
             });
-            return;
+            return removed;
         }
         if !params.remove.is_empty() && number.starts_with(&params.remove) {
             number.drain(..params.remove.len());
+            removed = true;
             rec.record(|| {
                 step(
                     Action::RemoveApplied {
@@ -294,11 +295,14 @@ impl CompiledPlan {
                 )
             });
         }
+        removed
     }
 
     /// Reads an external number written without `+`, trying the forms in a
-    /// fixed order (see the crate documentation on ambiguities).
-    fn recognise(&self, digits: &str) -> Option<(Form, String)> {
+    /// fixed order (see the crate documentation on ambiguities). The forms
+    /// with the external prefix are tried only when `with_external` (not
+    /// after Remove, which is there to strip the PBX's external prefix).
+    fn recognise(&self, digits: &str, with_external: bool) -> Option<(Form, String)> {
         let p = self.parameters();
         let (intl, country, ext, nat) = (
             p.international_prefix.as_str(),
@@ -322,7 +326,7 @@ impl CompiledPlan {
         if let Some(e) = after(intl, country).and_then(local) {
             return Some((Form::InternationalPrefixLocalCountry, e));
         }
-        if !ext.is_empty() {
+        if with_external && !ext.is_empty() {
             if let Some(r) = after(ext, intl).filter(no_zero) {
                 return Some((Form::ExternalInternational, self.international(r)));
             }

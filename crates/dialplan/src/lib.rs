@@ -92,7 +92,10 @@
 //! is read as external + national (`+33155171889`, what dialing
 //! `+33155171889` produces), so a foreign number presented as `0039…` without
 //! external prefix is not recognised as such; a PBX that presents numbers
-//! that way needs Remove/Add (or its numbers begin with `000`). A French
+//! that way needs Remove/Add (or its numbers begin with `000`). When Remove
+//! removed something from an incoming number, the forms with the external
+//! prefix are not tried: Remove is there to strip the PBX's external prefix,
+//! so `0039…` after Remove `0` is read as international. A French
 //! number whose national significant number starts with `33` (`+3333…`)
 //! dials as `0033…`, which the guide's particular case reads as the
 //! country's own international form: it does not round-trip.

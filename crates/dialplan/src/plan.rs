@@ -149,8 +149,10 @@ mod tests {
 
     #[test]
     fn too_many_rules() {
-        let mut plan = DialPlan::default();
-        plan.specific_rules = vec![SpecificRule::new(1, "1", "1"); MAX_RULES + 1];
+        let plan = DialPlan {
+            specific_rules: vec![SpecificRule::new(1, "1", "1"); MAX_RULES + 1],
+            ..DialPlan::default()
+        };
         assert!(matches!(
             plan.compile(),
             Err(PlanError::TooManyRules { .. })
