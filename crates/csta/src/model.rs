@@ -28,7 +28,7 @@ impl ConnectionId {
 macro_rules! token_enum {
     ($(#[$meta:meta])* $name:ident, $expected:literal { $($variant:ident = $token:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
 
         impl $name {

@@ -51,6 +51,29 @@ impl EventKind {
             | EventKind::Unknown { .. } => None,
         }
     }
+
+    /// Mutable access to the common call-event fields.
+    pub fn info_mut(&mut self) -> Option<&mut CallEventInfo> {
+        match self {
+            EventKind::ServiceInitiated { info, .. }
+            | EventKind::Originated { info, .. }
+            | EventKind::Delivered { info, .. }
+            | EventKind::Established { info, .. }
+            | EventKind::ConnectionCleared { info, .. }
+            | EventKind::CallCleared { info, .. }
+            | EventKind::Diverted { info, .. }
+            | EventKind::Transferred { info, .. }
+            | EventKind::Conferenced { info, .. }
+            | EventKind::Held { info, .. }
+            | EventKind::Retrieved { info, .. }
+            | EventKind::Queued { info, .. }
+            | EventKind::Failed { info, .. } => Some(info),
+            EventKind::Forwarding { .. }
+            | EventKind::DoNotDisturb { .. }
+            | EventKind::MessageWaiting { .. }
+            | EventKind::Unknown { .. } => None,
+        }
+    }
 }
 
 impl Event {
