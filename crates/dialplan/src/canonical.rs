@@ -150,18 +150,18 @@ impl CompiledPlan {
         }
         let mut number = self.clean(input, rec);
         let lead = number.as_bytes().first().copied();
-        if !number.bytes().any(|b| b.is_ascii_digit()) {
-            rec.record(|| step(Action::Empty, ""));
-            return Canonical {
-                number: String::new(),
-                kind: NumberKind::Empty,
-            };
-        }
         if matches!(lead, Some(b'#' | b'*')) {
             rec.record(|| step(Action::Facility, &number));
             return Canonical {
                 number,
                 kind: NumberKind::Facility,
+            };
+        }
+        if !number.bytes().any(|b| b.is_ascii_digit()) {
+            rec.record(|| step(Action::Empty, ""));
+            return Canonical {
+                number: String::new(),
+                kind: NumberKind::Empty,
             };
         }
         let removed = incoming && lead != Some(b'+') && self.add_remove(&mut number, rec);

@@ -2,6 +2,8 @@
 //! French values: international prefix 00, local country prefix 33,
 //! external prefix 0.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use twp_dialplan::{
     Action, CompiledPlan, DialPlan, GlobalParameters, NumberKind, PlanError, RuleError,
     TransformError,
