@@ -486,7 +486,7 @@ impl Pbx {
         );
         let remaining = c.parties.len();
         if remaining <= 1 {
-            self.drop_call(call, fx);
+            self.drop_call(call, &[device.to_owned()], fx);
         }
         devices.clear();
         self.serve_queues(fx);
@@ -496,12 +496,14 @@ impl Pbx {
     /// Clears the whole call (ClearCall).
     pub fn clear_call(&mut self, call: &str, fx: &mut Effects) -> PbxResult<()> {
         self.call_mut(call)?;
-        self.drop_call(call, fx);
+        self.drop_call(call, &[], fx);
         self.serve_queues(fx);
         Ok(())
     }
 
-    fn drop_call(&mut self, call: &str, fx: &mut Effects) {
+    /// Removes the call; CallCleared goes to its parties, its caller and
+    /// `also` (devices that just left).
+    fn drop_call(&mut self, call: &str, also: &[String], fx: &mut Effects) {
         let Some(c) = self.calls.remove(call) else {
             return;
         };
@@ -514,6 +516,7 @@ impl Pbx {
         }
         let mut devices = c.devices();
         devices.push(c.calling.clone());
+        devices.extend_from_slice(also);
         devices.sort();
         devices.dedup();
         fx.note(
@@ -637,7 +640,7 @@ impl Pbx {
         );
         let result = ConnectionId::new(c2.clone(), transferred_to.unwrap_or_default());
         if self.call(&c2).is_some_and(|c| c.parties.len() <= 1) {
-            self.drop_call(&c2, fx);
+            self.drop_call(&c2, &[], fx);
         }
         Ok(result)
     }
