@@ -4,10 +4,15 @@
 //! This crate holds validation rules and nothing else: no I/O, no SQL, no
 //! wire formats. The store persists these types; the API maps them to JSON.
 
+mod entities;
 mod error;
 mod fields;
 mod model;
 
+pub use entities::{
+    Administrator, AuditEntry, Company, Device, DeviceData, DeviceSecrets, Domain, Group, SecretChange,
+    SipSettings, User, UserData,
+};
 pub use error::{FieldError, FieldErrors};
 pub use fields::{
     Culture, Email, Name, PhoneNumber, validate_ip, validate_optional_text, validate_port,

@@ -1,0 +1,145 @@
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, ConnectOptions, Executor};
+
+use crate::{StoreError, migrate};
+
+/// The database engine behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
+    pub url: String,
+    /// Connections for readers (and, on PostgreSQL, writers too).
+    pub max_connections: u32,
+}
+
+/// A write transaction: commit it or drop it (rollback).
+pub type Tx = sqlx::Transaction<'static, Any>;
+/// A pooled connection for reads.
+pub type Conn = PoolConnection<Any>;
+
+/// The handle every part of the server shares; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    reader: AnyPool,
+    writer: AnyPool,
+}
+
+impl Store {
+    /// Connects, prepares the database (WAL on SQLite) and applies pending
+    /// migrations.
+    pub async fn open(opts: &StoreOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(&opts.url)?;
+        let url = match backend {
+            Backend::Sqlite if !opts.url.contains("mode=") => {
+                let sep = if opts.url.contains('?') { '&' } else { '?' };
+                format!("{}{sep}mode=rwc", opts.url)
+            }
+            _ => opts.url.clone(),
+        };
+        let connect = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let store = match backend {
+            Backend::Sqlite => {
+                // WAL is a property of the file: set it once, before the pools.
+                let mut c = connect.connect().await?;
+                c.execute("PRAGMA journal_mode = WAL").await?;
+                drop(c);
+                let writer = sqlite_pool(1).connect_with(connect.clone()).await?;
+                let reader = sqlite_pool(opts.max_connections.max(1))
+                    .connect_with(connect)
+                    .await?;
+                Self {
+                    backend,
+                    reader,
+                    writer,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(connect)
+                    .await?;
+                Self {
+                    backend,
+                    reader: pool.clone(),
+                    writer: pool,
+                }
+            }
+        };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.writer.begin().await?)
+    }
+
+    /// A connection for reads; it sees committed data only.
+    pub async fn read(&self) -> Result<Conn, StoreError> {
+        Ok(self.reader.acquire().await?)
+    }
+
+    /// Checks that the database answers (health probes).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.read().await?;
+        sqlx::query("SELECT 1").execute(&mut *c).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
