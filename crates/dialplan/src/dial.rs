@@ -6,7 +6,7 @@ use crate::clean::{keep_dialable, remove_separators};
 use crate::error::TransformError;
 use crate::explain::{Action, Recorder, Silent, Step, step};
 use crate::plan::{CompiledPlan, MAX_NUMBER_LEN};
-use crate::rule::RunAway;
+use crate::rule::{RunAway, bytes_of};
 
 /// A dialing transformation with its explanation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -90,8 +90,9 @@ impl CompiledPlan {
         // First rule that applies, from the lowest priority number.
         let mut transformed = String::new();
         let mut applied = None;
+        let present = bytes_of(&number);
         for rule in &self.rules {
-            match rule.apply(&number, &mut transformed) {
+            match rule.apply(&number, &present, &mut transformed) {
                 Ok(true) => {
                     applied = Some(rule);
                     break;

@@ -62,6 +62,8 @@ enum Matcher {
         regex: Regex,
         /// Bytes a match can start with, when known: a cheap first test.
         start: Option<ByteSet>,
+        /// Bytes every match needs somewhere in the number: a second cheap test.
+        required: ByteSet,
         value: Vec<Piece>,
     },
 }
@@ -125,8 +127,14 @@ impl CompiledRule {
     }
 
     /// If the rule applies to `number`, writes the transformed number to
-    /// `out` (cleared first) and returns `true`.
-    pub(crate) fn apply(&self, number: &str, out: &mut String) -> Result<bool, RunAway> {
+    /// `out` (cleared first) and returns `true`. `present` holds the bytes of
+    /// `number` (see [`bytes_of`]).
+    pub(crate) fn apply(
+        &self,
+        number: &str,
+        present: &ByteSet,
+        out: &mut String,
+    ) -> Result<bool, RunAway> {
         match &self.matcher {
             Matcher::Prefix { pattern, value } => {
                 let Some(rest) = number.strip_prefix(pattern.as_str()) else {
@@ -140,8 +148,12 @@ impl CompiledRule {
             Matcher::Regex {
                 regex,
                 start,
+                required,
                 value,
             } => {
+                if !required.is_subset(present) {
+                    return Ok(false);
+                }
                 if let Some(start) = start {
                     match number.as_bytes().first() {
                         Some(b) if start.contains(*b) => {}
@@ -188,6 +200,9 @@ fn compile_regex(dotnet_pattern: &str, value: &str) -> Result<Matcher, RuleError
     };
     let regex = options.build(translated.pattern.clone()).map_err(invalid)?;
     let start = options.start_bytes(&translated.pattern).ok().flatten();
+    let required = options
+        .required_bytes(&translated.pattern)
+        .unwrap_or_default();
     let names: Vec<Option<String>> = regex
         .capture_names()
         .skip(1)
@@ -197,8 +212,18 @@ fn compile_regex(dotnet_pattern: &str, value: &str) -> Result<Matcher, RuleError
     Ok(Matcher::Regex {
         regex,
         start,
+        required,
         value,
     })
+}
+
+/// The set of bytes of `number`, for the regular-expression prefilter.
+pub(crate) fn bytes_of(number: &str) -> ByteSet {
+    let mut set = ByteSet::default();
+    for b in number.bytes() {
+        set.insert(b);
+    }
+    set
 }
 
 #[cfg(test)]
@@ -216,7 +241,9 @@ mod tests {
 
     fn apply(rule: &CompiledRule, number: &str) -> Option<String> {
         let mut out = String::new();
-        rule.apply(number, &mut out).unwrap().then_some(out)
+        rule.apply(number, &bytes_of(number), &mut out)
+            .unwrap()
+            .then_some(out)
     }
 
     #[test]
