@@ -20,7 +20,7 @@ pub enum NumberKind {
     /// Could not be made canonical: digits only; compare its last digits
     /// (see [`LookupKeys::suffix`]).
     Unresolved,
-    /// Nothing usable (no digit).
+    /// Nothing usable (no digit, and not a facility code).
     Empty,
     /// Longer than [`crate::MAX_NUMBER_LEN`]: refused.
     TooLong,
@@ -245,8 +245,7 @@ impl CompiledPlan {
         if R::ACTIVE {
             if trunk_removed {
                 rec.record(|| step(Action::TrunkPrefixRemoved, &out));
-            }
-            if out != input {
+            } else if out != input {
                 rec.record(|| step(Action::NonNumericRemoved, &out));
             }
         }

@@ -96,7 +96,8 @@ pub enum Action {
         /// Why.
         reason: String,
     },
-    /// `(0)` after the country code removed (trunk prefix written in parentheses).
+    /// `(0)` after the country code removed (trunk prefix written in
+    /// parentheses), with the other non-numerical characters.
     TrunkPrefixRemoved,
     /// The number is internal (no longer than the internal length) and stays as is.
     Internal {
@@ -138,7 +139,7 @@ impl fmt::Display for RuleRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "rule {} (priority {}) {:?} -> {:?}",
+            "rule {} (priority {}) \"{}\" -> \"{}\"",
             self.index, self.priority, self.pattern, self.value
         )
     }
@@ -163,7 +164,12 @@ impl fmt::Display for Step {
             Action::RemoveApplied { remove } => write!(f, "Remove {remove:?} removed"),
             Action::AddApplied { add } => write!(f, "Add {add:?} added"),
             Action::AddRemoveSkipped { reason } => write!(f, "Add/Remove not applied ({reason})"),
-            Action::TrunkPrefixRemoved => write!(f, "trunk prefix in parentheses removed"),
+            Action::TrunkPrefixRemoved => {
+                write!(
+                    f,
+                    "trunk prefix in parentheses and non-numerical characters removed"
+                )
+            }
             Action::Internal { internal_length } => {
                 write!(
                     f,
