@@ -141,3 +141,16 @@ fn private_data_anywhere_is_skipped() {
         })
     );
 }
+
+/// Found by the xml_decoder fuzz target: a root name that is not an XML
+/// name decoded to `Unknown` and re-encoded into broken XML.
+#[test]
+fn invalid_root_names_are_refused() {
+    for input in [&b"<-<-:/:/>"[..], b"<a:/>", b"<1x/>"] {
+        match decode(input) {
+            Err(XmlError::Syntax { .. }) => {}
+            Ok(msg) => assert_eq!(decode(encode(&msg).as_bytes()).unwrap(), msg),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

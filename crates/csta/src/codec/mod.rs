@@ -61,6 +61,15 @@ impl Edition {
     }
 }
 
+/// ASCII XML names, as every CSTA element has.
+fn is_element_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
 fn namespace_accepted(ns: &str) -> bool {
     ns.is_empty()
         || Edition::from_namespace(ns).is_some()
@@ -100,6 +109,12 @@ impl Message {
 pub fn decode(body: &[u8]) -> Result<Message, XmlError> {
     let doc = tree::parse(body)?;
     let name = doc.root.name.as_str();
+    if !is_element_name(name) {
+        return Err(XmlError::Syntax {
+            position: 0,
+            message: format!("invalid root element name {name:?}"),
+        });
+    }
     if let Some(ns) = &doc.namespace
         && !namespace_accepted(ns)
     {
