@@ -102,7 +102,7 @@ impl CompiledPlan {
                     rec.record(|| {
                         step(
                             Action::RuleStopped {
-                                rule: self.rule_ref(rule.index),
+                                rule: self.rule_ref(rule),
                             },
                             &number,
                         )
@@ -119,7 +119,7 @@ impl CompiledPlan {
                 rec.record(|| {
                     step(
                         Action::RuleApplied {
-                            rule: self.rule_ref(rule.index),
+                            rule: self.rule_ref(rule),
                         },
                         &transformed,
                     )

@@ -16,6 +16,10 @@ pub struct RuleRef {
     pub pattern: String,
     /// Value as written in the plan.
     pub value: String,
+    /// Pattern with its placeholders replaced by the global parameters.
+    pub expanded_pattern: String,
+    /// Value with its placeholders replaced by the global parameters.
+    pub expanded_value: String,
 }
 
 /// How a number was read when it was made canonical.
@@ -140,8 +144,12 @@ impl fmt::Display for RuleRef {
         write!(
             f,
             "rule {} (priority {}) \"{}\" -> \"{}\"",
-            self.index, self.priority, self.pattern, self.value
-        )
+            self.index, self.priority, self.expanded_pattern, self.expanded_value
+        )?;
+        if self.pattern != self.expanded_pattern || self.value != self.expanded_value {
+            write!(f, " (written \"{}\" -> \"{}\")", self.pattern, self.value)?;
+        }
+        Ok(())
     }
 }
 

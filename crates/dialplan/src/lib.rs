@@ -31,7 +31,7 @@
 //! let explained = plan.dial_explained("3611");
 //! assert_eq!(explained.steps.len(), 2);
 //! let text = render_test_report(&plan, &["3611"], true);
-//! assert!(text.contains("rule 9 (priority 50) \"3611\" -> \"03611\" applied: 03611"));
+//! assert!(text.contains(r#"rule 9 (priority 50) "3611" -> "03611" applied: 03611"#));
 //!
 //! // The plan document (JSON) round-trips and is validated on import.
 //! let again = DialPlan::from_json(&plan.plan().to_json())?;

@@ -102,14 +102,16 @@ impl CompiledPlan {
         &self.source.global_parameters
     }
 
-    /// The rule at `index` in the plan's list, as written.
-    pub(crate) fn rule_ref(&self, index: usize) -> crate::RuleRef {
-        let rule = self.source.specific_rules.get(index);
+    /// The rule as shown in explanations.
+    pub(crate) fn rule_ref(&self, rule: &CompiledRule) -> crate::RuleRef {
+        let source = self.source.specific_rules.get(rule.index);
         crate::RuleRef {
-            index,
-            priority: rule.map_or(0, |r| r.priority),
-            pattern: rule.map(|r| r.pattern.clone()).unwrap_or_default(),
-            value: rule.map(|r| r.value.clone()).unwrap_or_default(),
+            index: rule.index,
+            priority: rule.priority,
+            pattern: source.map(|r| r.pattern.clone()).unwrap_or_default(),
+            value: source.map(|r| r.value.clone()).unwrap_or_default(),
+            expanded_pattern: rule.expanded.0.clone(),
+            expanded_value: rule.expanded.1.clone(),
         }
     }
 }

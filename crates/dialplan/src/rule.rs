@@ -76,6 +76,8 @@ pub(crate) struct CompiledRule {
     pub(crate) priority: u32,
     /// The value supplies the external prefix itself (starts with `[-ExternalPrefix-]`).
     pub(crate) supplies_external_prefix: bool,
+    /// Pattern and value with placeholders replaced, for explanations.
+    pub(crate) expanded: (String, String),
     matcher: Matcher,
 }
 
@@ -102,10 +104,11 @@ impl CompiledRule {
             });
         }
         let value = placeholder::expand(&rule.value, params, Mode::Literal)?;
-        let matcher = if rule.is_extended() {
+        let expanded_value = value.clone();
+        let (matcher, expanded_pattern) = if rule.is_extended() {
             let inner = &rule.pattern[1..rule.pattern.len() - 1];
             let expanded = placeholder::expand(inner, params, Mode::Regex)?;
-            compile_regex(&expanded, &value)?
+            (compile_regex(&expanded, &value)?, format!("[{expanded}]"))
         } else {
             let pattern = clean::remove_separators(&placeholder::expand(
                 &rule.pattern,
@@ -116,12 +119,14 @@ impl CompiledRule {
             if pattern.is_empty() {
                 return Err(RuleError::EmptyPattern);
             }
-            Matcher::Prefix { pattern, value }
+            let shown = pattern.clone();
+            (Matcher::Prefix { pattern, value }, shown)
         };
         Ok(Self {
             index,
             priority: rule.priority,
             supplies_external_prefix: placeholder::supplies_external_prefix(&rule.value),
+            expanded: (expanded_pattern, expanded_value),
             matcher,
         })
     }
