@@ -153,4 +153,30 @@ fn main() {
     for (name, rate) in rows {
         println!("{name:<28} {rate:>14.0} {:>10.0}", 1e9 / rate);
     }
+    runaway();
+}
+
+/// Time to stop a catastrophic expression on the longest accepted number.
+fn runaway() {
+    let plan = match DialPlan::default()
+        .with_rule(5, r"[(a|aa)+(?!a)$]", "1")
+        .compile()
+    {
+        Ok(plan) => plan,
+        Err(e) => panic!("runaway plan does not compile: {e}"),
+    };
+    let input = format!("{}!", "a".repeat(twp_dialplan::MAX_NUMBER_LEN - 1));
+    let runs = 20;
+    let started = Instant::now();
+    for _ in 0..runs {
+        let result = plan.dial(black_box(&input));
+        assert!(result.is_err());
+    }
+    let each = started.elapsed() / runs;
+    println!();
+    println!(
+        "runaway rule [(a|aa)+(?!a)$] on {} bytes: stopped after {} backtracks in {each:?}",
+        input.len(),
+        twp_dialplan::BACKTRACK_LIMIT
+    );
 }
