@@ -1,1 +1,132 @@
-//! TWP API (in progress).
+//! TWP's web services: the REST/JSON admin API under `/api/v1`, its OpenAPI
+//! document and reference page, health and metrics. The only crate that
+//! knows HTTP and JSON shapes.
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod crypto;
+pub mod dto;
+pub mod error;
+mod limiter;
+mod metrics;
+mod routes;
+mod state;
+mod validate;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::{ApiSettings, AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "TWP — telephony gateway API",
+        description = "Administration and telephony web services of TWP. Log in with \
+            POST /api/v1/auth/login and send the token as `Authorization: Bearer <token>`. \
+            Errors have the shape {code, message, field?, errors?}. Lists are paged with \
+            `limit` and the `after` cursor returned as `next`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Administrator login, logout, password (boot mode)"),
+        (name = "companies", description = "Companies: independent tenants (guide 3.1)"),
+        (name = "domains", description = "Domains of a company (guide 3.1)"),
+        (name = "users", description = "Users and their devices (guide 3.3.4, 7.1)"),
+        (name = "groups", description = "Groups and members (guide 3.3.5, 7.3)"),
+        (name = "administrators", description = "Administrator accounts (guide 10.1)"),
+        (name = "audit", description = "Audit log of administrative changes"),
+        (name = "system", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    use routes::*;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::metrics))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(companies::list, companies::create))
+        .routes(routes!(
+            companies::get,
+            companies::update,
+            companies::delete
+        ))
+        .routes(routes!(domains::list, domains::create))
+        .routes(routes!(domains::get, domains::update, domains::delete))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::add_device))
+        .routes(routes!(users::replace_device, users::delete_device))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(groups::members, groups::add_members))
+        .routes(routes!(groups::remove_member))
+        .routes(routes!(admins::list, admins::create))
+        .routes(routes!(admins::get, admins::update, admins::delete))
+        .routes(routes!(audit::list))
+}
+
+/// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = api_router().split_for_parts();
+    router
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
+        .route(
+            "/",
+            axum::routing::get(|| async { axum::response::Redirect::temporary("/api/docs/") }),
+        )
+        .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the application on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

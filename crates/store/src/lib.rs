@@ -18,6 +18,7 @@ mod migrate;
 mod page;
 mod pool;
 mod sqlbuild;
+pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;

@@ -42,8 +42,28 @@ pub struct StoreOptions {
     pub max_connections: u32,
 }
 
-/// A write transaction: commit it or drop it (rollback).
-pub type Tx = sqlx::Transaction<'static, Any>;
+/// A write transaction: commit it or drop it (rollback). Derefs to the
+/// connection that the store's functions take.
+pub struct Tx(sqlx::Transaction<'static, Any>);
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
 /// A pooled connection for reads.
 pub type Conn = PoolConnection<Any>;
 
@@ -108,7 +128,7 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.writer.begin().await?)
+        Ok(Tx(self.writer.begin().await?))
     }
 
     /// A connection for reads; it sees committed data only.

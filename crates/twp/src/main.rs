@@ -1,1 +1,19 @@
-fn main() {}
+//! `twp`: the TWP telephony gateway server and its tools.
+
+mod cli;
+mod config;
+mod demo;
+mod runtime;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match runtime::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,58 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use twp_store::Store;
+
+use crate::crypto::SecretBox;
+use crate::limiter::LoginLimiter;
+use crate::metrics::Metrics;
+
+/// Settings of the API that come from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// How long an administrator session lives without being renewed.
+    pub session_ttl: Duration,
+    /// Consecutive failed logins before an administrator is locked out.
+    pub max_failed_logins: u32,
+    /// How long a lock-out lasts.
+    pub lockout: Duration,
+    /// Failed logins one client address may make per lock-out period,
+    /// whatever names it tries.
+    pub max_failed_logins_per_client: u32,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(8 * 3600),
+            max_failed_logins: 5,
+            lockout: Duration::from_secs(15 * 60),
+            max_failed_logins_per_client: 20,
+        }
+    }
+}
+
+/// What every handler can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub secrets: SecretBox,
+    pub settings: Arc<ApiSettings>,
+    pub metrics: Arc<Metrics>,
+    pub limiter: Arc<LoginLimiter>,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(store: Store, secrets: SecretBox, settings: ApiSettings) -> Self {
+        let limiter = LoginLimiter::new(settings.max_failed_logins_per_client, settings.lockout);
+        Self {
+            store,
+            secrets,
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::default()),
+            limiter: Arc::new(limiter),
+            started: Instant::now(),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `twp demo`: sample data a newcomer can explore at once — one company with
+//! two domains, a dozen users with devices, groups, and a second company to
+//! show that tenants never see each other.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use twp_api::crypto::{SecretBox, hash_password};
+use twp_domain::{
+    AdminScope, DeviceData, DeviceProtocol, DeviceSecrets, DomainId, SecretChange, SipSettings,
+    UserData,
+};
+use twp_store::users::UserSecrets;
+use twp_store::{Store, admins, companies, domains, groups, users};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A login printed in the banner.
+pub struct Login {
+    pub name: &'static str,
+    pub password: &'static str,
+    pub role: &'static str,
+}
+
+const LOGINS: [Login; 2] = [
+    Login {
+        name: "admin",
+        password: "demo-admin",
+        role: "super user: every company",
+    },
+    Login {
+        name: "paris",
+        password: "paris-admin",
+        role: "administrator of 'Exemple SA' only",
+    },
+];
+
+/// The demo users' TWP password.
+pub const USER_PASSWORD: &str = "welcome";
+
+const PARIS: [(&str, &str, &str, &str); 8] = [
+    ("jdupont", "Jean", "Dupont", "1000"),
+    ("mmartin", "Marie", "Martin", "1001"),
+    ("pdurand", "Pierre", "Durand", "1002"),
+    ("slefevre", "Sophie", "Lefèvre", "1003"),
+    ("lmoreau", "Luc", "Moreau", "1004"),
+    ("cgarcia", "Camille", "Garcia", "1005"),
+    ("nroux", "Nathalie", "Roux", "1006"),
+    ("tfournier", "Thomas", "Fournier", "1007"),
+];
+
+const LYON: [(&str, &str, &str, &str); 4] = [
+    ("abernard", "Alice", "Bernard", "2000"),
+    ("egirard", "Émile", "Girard", "2001"),
+    ("hbonnet", "Hélène", "Bonnet", "2002"),
+    ("vmercier", "Victor", "Mercier", "2003"),
+];
+
+fn user(domain: DomainId, (login, first, last, _): (&str, &str, &str, &str)) -> UserData {
+    UserData {
+        domain_id: domain,
+        user_name: login.into(),
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        gsm: None,
+        email: Some(format!("{login}@exemple.fr")),
+        ip: None,
+        enabled: true,
+        culture: Some("fr-FR".into()),
+        external_key: None,
+    }
+}
+
+fn device(number: &str) -> DeviceData {
+    DeviceData {
+        number: number.into(),
+        protocol: DeviceProtocol::Csta,
+        ip: None,
+        video: false,
+        sip: SipSettings::default(),
+    }
+}
+
+/// Creates the sample data on an empty store; leaves an existing demo as it is.
+pub async fn seed(store: &Store, secrets: &SecretBox) -> Result<&'static [Login], BoxError> {
+    let mut tx = store.begin().await?;
+    if admins::count(&mut tx).await? > 0 {
+        return Ok(&LOGINS);
+    }
+    println!("Creating the demo data…");
+    let user_hash = hash_password(USER_PASSWORD)?;
+    let company = companies::create(&mut tx, "Exemple SA").await?;
+    let paris = domains::create(&mut tx, company.id, "Paris", 4).await?;
+    let lyon = domains::create(&mut tx, company.id, "Lyon", 4).await?;
+    let all_paris = groups::create(
+        &mut tx,
+        company.id,
+        paris.id,
+        "All",
+        Some("Every user of Paris"),
+    )
+    .await?;
+    let sales = groups::create(&mut tx, company.id, paris.id, "Sales", None).await?;
+    let all_lyon = groups::create(
+        &mut tx,
+        company.id,
+        lyon.id,
+        "All",
+        Some("Every user of Lyon"),
+    )
+    .await?;
+    let mut paris_ids = Vec::new();
+    for (i, u) in PARIS.iter().enumerate() {
+        let mut data = user(paris.id, *u);
+        data.gsm = Some(format!("+336123456{i:02}"));
+        let secrets_u = UserSecrets {
+            password_hash: SecretChange::Set(user_hash.clone()),
+            vm_password: SecretChange::Set(secrets.seal("1234")),
+        };
+        let created = users::create(
+            &mut tx,
+            company.id,
+            &data,
+            secrets_u,
+            &[(device(u.3), DeviceSecrets::default())],
+        )
+        .await?;
+        paris_ids.push(created.id);
+    }
+    let mut lyon_ids = Vec::new();
+    for u in LYON {
+        let secrets_u = UserSecrets {
+            password_hash: SecretChange::Set(user_hash.clone()),
+            vm_password: SecretChange::Keep,
+        };
+        let created = users::create(
+            &mut tx,
+            company.id,
+            &user(lyon.id, u),
+            secrets_u,
+            &[(device(u.3), DeviceSecrets::default())],
+        )
+        .await?;
+        lyon_ids.push(created.id);
+    }
+    groups::add_members(&mut tx, company.id, all_paris.id, &paris_ids).await?;
+    groups::add_members(&mut tx, company.id, sales.id, &paris_ids[..3]).await?;
+    groups::add_members(&mut tx, company.id, all_lyon.id, &lyon_ids).await?;
+
+    // A second, independent company.
+    let other = companies::create(&mut tx, "Autre Société").await?;
+    let nice = domains::create(&mut tx, other.id, "Nice", 3).await?;
+    for u in [
+        ("kblanc", "Karim", "Blanc", "300"),
+        ("ofaure", "Olivia", "Faure", "301"),
+    ] {
+        users::create(
+            &mut tx,
+            other.id,
+            &user(nice.id, u),
+            UserSecrets::default(),
+            &[(device(u.3), DeviceSecrets::default())],
+        )
+        .await?;
+    }
+
+    admins::create(
+        &mut tx,
+        LOGINS[0].name,
+        &hash_password(LOGINS[0].password)?,
+        &AdminScope::SuperUser,
+        false,
+    )
+    .await?;
+    admins::create(
+        &mut tx,
+        LOGINS[1].name,
+        &hash_password(LOGINS[1].password)?,
+        &AdminScope::Companies(vec![company.id]),
+        false,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(&LOGINS)
+}
+
+pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
+    let base = format!("http://{addr}");
+    println!();
+    println!("TWP demo is running on {base}");
+    println!();
+    println!("  API reference   {base}/api/docs/");
+    println!("  Health          {base}/healthz");
+    println!("  Data folder     {}", data.display());
+    println!();
+    println!("Administrator logins:");
+    for l in logins {
+        println!("  {:<8} / {:<12} {}", l.name, l.password, l.role);
+    }
+    println!("Users (company 'Exemple SA'): jdupont … tfournier in Paris (1000–1007),");
+    println!("abernard … vmercier in Lyon (2000–2003); TWP password '{USER_PASSWORD}'.");
+    println!();
+    println!("Try:");
+    println!("  TOKEN=$(curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\");
+    println!(
+        "          -d '{{\"name\":\"admin\",\"password\":\"demo-admin\"}}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')"
+    );
+    println!("  curl -s {base}/api/v1/companies -H \"authorization: Bearer $TOKEN\"");
+    println!();
+    println!("Stop with Ctrl+C.");
+}
