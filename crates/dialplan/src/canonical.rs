@@ -317,7 +317,7 @@ impl CompiledPlan {
         };
         let local = |nsn: &str| -> Option<String> {
             let nsn = strip_national(nsn, nat);
-            (!nsn.is_empty()).then(|| format!("+{country}{nsn}"))
+            (!nsn.is_empty()).then(|| e164(country, nsn))
         };
         let not_national = |r: &&str| nat.is_empty() || !r.starts_with(nat);
         let no_zero = |r: &&str| !r.starts_with('0');
@@ -351,14 +351,22 @@ impl CompiledPlan {
     fn international(&self, digits: &str) -> String {
         let p = self.parameters();
         match digits.strip_prefix(p.local_country_prefix.as_str()) {
-            Some(nsn) => format!(
-                "+{}{}",
-                p.local_country_prefix,
-                strip_national(nsn, &p.national_prefix)
+            Some(nsn) => e164(
+                &p.local_country_prefix,
+                strip_national(nsn, &p.national_prefix),
             ),
-            None => format!("+{digits}"),
+            None => e164("", digits),
         }
     }
+}
+
+/// `+`, country code, rest.
+fn e164(country: &str, rest: &str) -> String {
+    let mut out = String::with_capacity(1 + country.len() + rest.len());
+    out.push('+');
+    out.push_str(country);
+    out.push_str(rest);
+    out
 }
 
 fn external(number: String) -> Canonical {

@@ -10,7 +10,11 @@ pub(crate) fn is_separator(c: char) -> bool {
 /// Removes visual separators, keeping everything else (parentheses, letters)
 /// for the specific rules to see. Borrows when there is nothing to remove.
 pub(crate) fn remove_separators(s: &str) -> Cow<'_, str> {
-    if s.chars().any(is_separator) {
+    // Fast path: ASCII without separator (the usual case) is borrowed as is.
+    let plain = s
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_whitespace() && !matches!(b, b'.' | b'-' | b'/'));
+    if !plain && s.chars().any(is_separator) {
         Cow::Owned(s.chars().filter(|c| !is_separator(*c)).collect())
     } else {
         Cow::Borrowed(s)
@@ -23,21 +27,22 @@ pub(crate) fn remove_separators(s: &str) -> Cow<'_, str> {
 /// too, since codes such as `*21*1234#` need them.
 pub(crate) fn keep_dialable(s: &str, out: &mut String) {
     out.clear();
-    let mut chars = s.chars();
-    let facility = match chars.next() {
-        Some(c @ ('+' | '#' | '*')) => {
-            out.push(c);
-            c != '+'
+    let mut bytes = s.bytes();
+    let facility = match bytes.next() {
+        Some(b @ (b'+' | b'#' | b'*')) => {
+            out.push(char::from(b));
+            b != b'+'
         }
-        Some(c) if c.is_ascii_digit() => {
-            out.push(c);
+        Some(b) if b.is_ascii_digit() => {
+            out.push(char::from(b));
             false
         }
         _ => false,
     };
-    for c in chars {
-        if c.is_ascii_digit() || (facility && matches!(c, '#' | '*')) {
-            out.push(c);
+    // Bytes of multi-byte characters are never ASCII, so never kept.
+    for b in bytes {
+        if b.is_ascii_digit() || (facility && matches!(b, b'#' | b'*')) {
+            out.push(char::from(b));
         }
     }
 }

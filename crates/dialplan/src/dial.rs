@@ -1,5 +1,6 @@
 //! Dialing transformation (guide 5.2): the number sent to the PBX.
 
+use fancy_regex::ByteSet;
 use serde::Serialize;
 
 use crate::clean::{keep_dialable, remove_separators};
@@ -90,8 +91,13 @@ impl CompiledPlan {
         // First rule that applies, from the lowest priority number.
         let mut transformed = String::new();
         let mut applied = None;
-        let present = bytes_of(&number);
-        for rule in &self.rules {
+        let mut present = None;
+        let first = number.as_bytes().first().copied().unwrap_or_default();
+        for rule in self.candidates(first) {
+            let present = match rule.is_extended() {
+                true => *present.get_or_insert_with(|| bytes_of(&number)),
+                false => ByteSet::default(),
+            };
             match rule.apply(&number, &present, &mut transformed) {
                 Ok(true) => {
                     applied = Some(rule);
@@ -165,7 +171,8 @@ impl CompiledPlan {
             }
             Some(true) => Err("the rule's value starts with [-ExternalPrefix-]"),
             Some(false) => Ok("the number started with + and a rule applied"),
-            None if out.chars().count() > params.internal_length => {
+            // `out` holds ASCII only (digits, `+`, `#`, `*`): bytes are characters.
+            None if out.len() > params.internal_length => {
                 Ok("no rule applies and the number is longer than the internal length")
             }
             None => Err("no rule applies and the number is not longer than the internal length"),

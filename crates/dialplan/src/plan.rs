@@ -75,9 +75,21 @@ impl DialPlan {
             .collect::<Result<Vec<_>, _>>()?;
         // Stable: rules of equal priority keep the administrator's order.
         rules.sort_by_key(|r| r.priority);
+        let by_first_byte = (0..=u8::MAX)
+            .map(|b| {
+                rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.may_start_with(b))
+                    .map(|(i, _)| i)
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice()
+            })
+            .collect();
         Ok(CompiledPlan {
             source: self.clone(),
             rules,
+            by_first_byte,
         })
     }
 }
@@ -89,6 +101,9 @@ pub struct CompiledPlan {
     pub(crate) source: DialPlan,
     /// Sorted by priority.
     pub(crate) rules: Vec<CompiledRule>,
+    /// For each first byte of a number, the positions in `rules` of the
+    /// rules that may apply, in priority order (256 entries).
+    by_first_byte: Vec<Box<[usize]>>,
 }
 
 impl CompiledPlan {
@@ -100,6 +115,14 @@ impl CompiledPlan {
     /// The global parameters.
     pub fn parameters(&self) -> &GlobalParameters {
         &self.source.global_parameters
+    }
+
+    /// The rules that may apply to a number starting with `first`, in order.
+    pub(crate) fn candidates(&self, first: u8) -> impl Iterator<Item = &CompiledRule> {
+        self.by_first_byte
+            .get(usize::from(first))
+            .into_iter()
+            .flat_map(|ids| ids.iter().filter_map(|&i| self.rules.get(i)))
     }
 
     /// The rule as shown in explanations.

@@ -131,6 +131,20 @@ impl CompiledRule {
         })
     }
 
+    /// Whether a number starting with byte `b` may match (a plain pattern
+    /// starts with it, or an expression may start with it).
+    pub(crate) fn may_start_with(&self, b: u8) -> bool {
+        match &self.matcher {
+            Matcher::Prefix { pattern, .. } => pattern.as_bytes().first() == Some(&b),
+            Matcher::Regex { start, .. } => start.as_ref().is_none_or(|s| s.contains(b)),
+        }
+    }
+
+    /// Whether [`CompiledRule::apply`] reads its `present` argument.
+    pub(crate) fn is_extended(&self) -> bool {
+        matches!(self.matcher, Matcher::Regex { .. })
+    }
+
     /// If the rule applies to `number`, writes the transformed number to
     /// `out` (cleared first) and returns `true`. `present` holds the bytes of
     /// `number` (see [`bytes_of`]).
@@ -164,6 +178,14 @@ impl CompiledRule {
                         Some(b) if start.contains(*b) => {}
                         _ => return Ok(false),
                     }
+                }
+                // A match test first: most numbers do not match, and it is
+                // much cheaper than finding the capture groups.
+                if !regex
+                    .is_match_input(RegexInput::new(number).anchored(true))
+                    .map_err(|_| RunAway)?
+                {
+                    return Ok(false);
                 }
                 let found = regex
                     .captures_input(RegexInput::new(number).anchored(true))
