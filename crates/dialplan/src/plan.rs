@@ -145,6 +145,12 @@ mod tests {
     use crate::error::RuleError;
 
     #[test]
+    fn compiled_plans_are_shared_between_threads() {
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<CompiledPlan>();
+    }
+
+    #[test]
     fn the_default_plan_compiles() {
         let plan = DialPlan::default().compile().unwrap();
         assert_eq!(plan.rules.len(), standard_rules().len());
