@@ -76,10 +76,11 @@
 //!
 //! Separators and letters are dropped (a trunk prefix in parentheses after
 //! the country code, `+33 (0)1…`, too). A number starting with `#` or `*` is a
-//! facility code and is kept. Incoming numbers longer than the internal length
-//! lose the Remove characters at their beginning (when present), then get
-//! Add in front. Then: `+` numbers are E.164 already (`+330…` → `+33…`);
-//! numbers no longer than the internal length are internal; others are read,
+//! facility code and is kept. Incoming numbers longer than the internal
+//! length and not starting with `+` lose the Remove characters at their
+//! beginning (when present), then get Add in front. Then: `+` numbers are
+//! E.164 already (`+330…` → `+33…`); numbers no longer than the internal
+//! length are internal; others are read,
 //! in this order, as international prefix + local country prefix (`0033…`),
 //! external + international prefix (`000…`), external + national prefix
 //! (`00…`), international prefix (`00…`), national prefix (`0…`). The first
