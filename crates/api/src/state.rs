@@ -19,6 +19,9 @@ pub struct ApiSettings {
     /// Failed logins one client address may make per lock-out period,
     /// whatever names it tries.
     pub max_failed_logins_per_client: u32,
+    /// First delay after a failed login, doubled at each further failure
+    /// (at most 16 times this).
+    pub failure_delay: Duration,
 }
 
 impl Default for ApiSettings {
@@ -28,6 +31,7 @@ impl Default for ApiSettings {
             max_failed_logins: 5,
             lockout: Duration::from_secs(15 * 60),
             max_failed_logins_per_client: 20,
+            failure_delay: Duration::from_millis(250),
         }
     }
 }

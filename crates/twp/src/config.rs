@@ -204,6 +204,7 @@ impl Config {
             max_failed_logins: self.security.max_failed_logins,
             lockout: Duration::from_secs(self.security.lockout_minutes * 60),
             max_failed_logins_per_client: self.security.max_failed_logins_per_client,
+            ..Default::default()
         }
     }
 }

@@ -1,7 +1,5 @@
 //! Login, logout, password change and "who am I" for administrators.
 
-use std::time::Duration;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -109,9 +107,9 @@ pub async fn login(
             )
             .await?;
             tx.commit().await?;
-            // Slow down guessing: 0.25 s, 0.5 s, 1 s … at most 4 s.
+            // Slow down guessing: 1, 2, 4 … 16 times failure_delay.
             let exp = u32::try_from(failures.clamp(1, 5) - 1).unwrap_or(0);
-            tokio::time::sleep(Duration::from_millis(250 * 2u64.pow(exp))).await;
+            tokio::time::sleep(st.settings.failure_delay * 2u32.pow(exp)).await;
         } else {
             audit::record(
                 &mut tx,

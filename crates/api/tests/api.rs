@@ -1,0 +1,1039 @@
+//! The admin API end to end over real HTTP, on both store backends.
+
+use std::time::Duration;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use twp_api::crypto::SecretBox;
+use twp_api::{ApiSettings, AppState, bootstrap};
+use twp_store::Backend;
+use twp_store::testing::TestDb;
+
+struct App {
+    base: String,
+    http: Client,
+    db: Option<TestDb>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+struct Resp {
+    status: StatusCode,
+    body: Value,
+    retry_after: Option<String>,
+    text: String,
+}
+
+impl App {
+    async fn spawn(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        bootstrap::ensure_boot_admin(&db.store).await.unwrap();
+        let settings = ApiSettings {
+            max_failed_logins: 3,
+            failure_delay: Duration::from_millis(1),
+            ..Default::default()
+        };
+        let state = AppState::new(
+            db.store.clone(),
+            SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
+            settings,
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(twp_api::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        Self {
+            base: format!("http://{addr}"),
+            http: Client::new(),
+            db: Some(db),
+            shutdown: Some(tx),
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(db) = self.db.take() {
+            db.drop_db().await;
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut r = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            retry_after,
+            text,
+        }
+    }
+
+    async fn get(&self, path: &str, t: &str) -> Resp {
+        self.call(Method::GET, path, Some(t), None).await
+    }
+    async fn post(&self, path: &str, t: &str, b: Value) -> Resp {
+        self.call(Method::POST, path, Some(t), Some(b)).await
+    }
+    async fn patch(&self, path: &str, t: &str, b: Value) -> Resp {
+        self.call(Method::PATCH, path, Some(t), Some(b)).await
+    }
+    async fn delete(&self, path: &str, t: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(t), None).await
+    }
+
+    async fn login(&self, name: &str, password: &str) -> Resp {
+        self.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"name": name, "password": password})),
+        )
+        .await
+    }
+
+    /// Leaves boot mode: `tws` gets a real password; returns a token.
+    async fn super_token(&self) -> String {
+        let r = self.login("tws", "tws").await;
+        let t = r.body["token"].as_str().unwrap().to_owned();
+        let r = self
+            .post(
+                "/api/v1/auth/password",
+                &t,
+                json!({"currentPassword": "tws", "newPassword": "correct horse battery"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        let r = self.login("tws", "correct horse battery").await;
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { let app = super::App::spawn(super::Backend::Sqlite).await; super::$name(&app).await; app.stop().await; } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { let app = super::App::spawn(super::Backend::Postgres).await; super::$name(&app).await; app.stop().await; } )* }
+    };
+}
+
+both_backends!(
+    boot_mode_blocks_everything_until_the_password_changes,
+    chapter_3_setup_through_the_api,
+    validation_errors_name_the_field,
+    a_company_scoped_administrator_cannot_reach_another_company,
+    repeated_failed_logins_lock_the_account,
+    secrets_are_never_returned_nor_audited,
+    a_rejected_write_leaves_nothing,
+    administrators_are_managed_by_super_users,
+    health_metrics_and_reference_page,
+);
+
+async fn boot_mode_blocks_everything_until_the_password_changes(app: &App) {
+    let r = app.login("tws", "tws").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["mustChangePassword"], true);
+    let t = r.body["token"].as_str().unwrap().to_owned();
+    let r = app.get("/api/v1/companies", &t).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body["code"], "password_change_required");
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/auth/password")
+    );
+    let r = app
+        .post("/api/v1/companies", &t, json!({"name": "X"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // allowed in boot mode: who am I
+    let r = app.get("/api/v1/auth/me", &t).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["administrator"]["mustChangePassword"], true);
+    // weak passwords are refused
+    for weak in ["tws", "short", "TWS", "twstwstws".get(..3).unwrap()] {
+        let r = app
+            .post(
+                "/api/v1/auth/password",
+                &t,
+                json!({"currentPassword": "tws", "newPassword": weak}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
+        assert_eq!(r.body["field"], "newPassword");
+    }
+    let r = app
+        .post(
+            "/api/v1/auth/password",
+            &t,
+            json!({"currentPassword": "nope", "newPassword": "a much better one"}),
+        )
+        .await;
+    assert_eq!(r.body["field"], "currentPassword");
+    let r = app
+        .post(
+            "/api/v1/auth/password",
+            &t,
+            json!({"currentPassword": "tws", "newPassword": "a much better one"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // the change ended the session
+    assert_eq!(
+        app.get("/api/v1/auth/me", &t).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("tws", "tws").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app.login("tws", "a much better one").await;
+    assert_eq!(r.body["mustChangePassword"], false);
+    let t = r.body["token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/companies", t).await.status, StatusCode::OK);
+    // logout ends the token
+    let r = app
+        .call(Method::POST, "/api/v1/auth/logout", Some(t), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/companies", t).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/companies", None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn chapter_3_setup_through_the_api(app: &App) {
+    let t = app.super_token().await;
+    let c = app
+        .post("/api/v1/companies", &t, json!({"name": "SSDEI"}))
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let cid = c.body["id"].as_i64().unwrap();
+    let d = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "Paris", "numberingPlanLength": 4}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.text);
+    let did = d.body["id"].as_i64().unwrap();
+    let u = app
+        .post(
+            &format!("/api/v1/companies/{cid}/users"),
+            &t,
+            json!({
+                "domainId": did, "userName": "jdupont", "firstName": "Jean", "lastName": "Dupont",
+                "gsm": "+33 6 12 34 56 78", "email": "jean.dupont@ssdei.fr", "enabled": true,
+                "password": "secret-pw", "culture": "fr-FR", "vmPassword": "4321",
+                "devices": [{"number": "1001", "protocol": "CSTA", "video": false}]
+            }),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::CREATED, "{}", u.text);
+    assert_eq!(u.body["gsm"], "+33612345678");
+    assert_eq!(u.body["devices"][0]["number"], "1001");
+    let uid = u.body["id"].as_i64().unwrap();
+    let g = app
+        .post(
+            &format!("/api/v1/companies/{cid}/groups"),
+            &t,
+            json!({"domainId": did, "name": "All"}),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CREATED, "{}", g.text);
+    let gid = g.body["id"].as_i64().unwrap();
+    let m = app
+        .post(
+            &format!("/api/v1/companies/{cid}/groups/{gid}/members"),
+            &t,
+            json!({"userIds": [uid]}),
+        )
+        .await;
+    assert_eq!(m.body["added"], 1, "{}", m.text);
+    let members = app
+        .get(&format!("/api/v1/companies/{cid}/groups/{gid}/members"), &t)
+        .await;
+    assert_eq!(members.body["items"][0]["userName"], "jdupont");
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{cid}/groups/{gid}"), &t)
+            .await
+            .body["memberCount"],
+        1
+    );
+    // a second device, then its replacement and removal
+    let dev = app
+        .post(&format!("/api/v1/companies/{cid}/users/{uid}/devices"), &t, json!({"number": "1002", "protocol": "SIP", "sip": {"port": 5060, "dtmfMethod": "RFC2833", "password": "sip-pw"}}))
+        .await;
+    assert_eq!(dev.status, StatusCode::CREATED, "{}", dev.text);
+    assert_eq!(dev.body["sip"]["hasPassword"], true);
+    let dev_id = dev.body["id"].as_i64().unwrap();
+    let dev2 = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/companies/{cid}/users/{uid}/devices/{dev_id}"),
+            Some(&t),
+            Some(json!({"number": "1003", "protocol": "SIP"})),
+        )
+        .await;
+    assert_eq!(dev2.status, StatusCode::OK, "{}", dev2.text);
+    assert_eq!(
+        dev2.body["sip"]["hasPassword"], true,
+        "absent password is kept"
+    );
+    assert_eq!(
+        app.delete(
+            &format!("/api/v1/companies/{cid}/users/{uid}/devices/{dev_id}"),
+            &t
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    // patch: clear a field, keep the others
+    let p = app
+        .patch(
+            &format!("/api/v1/companies/{cid}/users/{uid}"),
+            &t,
+            json!({"firstName": null, "enabled": false}),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+    assert_eq!(p.body["firstName"], Value::Null);
+    assert_eq!(p.body["lastName"], "Dupont");
+    assert_eq!(p.body["enabled"], false);
+    assert_eq!(p.body["hasPassword"], true);
+    // filters
+    let l = app
+        .get(
+            &format!("/api/v1/companies/{cid}/users?q=dup&enabled=false&domainId={did}"),
+            &t,
+        )
+        .await;
+    assert_eq!(l.body["items"].as_array().unwrap().len(), 1);
+    let l = app
+        .get(&format!("/api/v1/companies/{cid}/users?number=1001"), &t)
+        .await;
+    assert_eq!(l.body["items"][0]["id"], uid);
+    // the audit log has the story, newest first
+    let a = app.get(&format!("/api/v1/audit?companyId={cid}"), &t).await;
+    let actions: Vec<(String, String)> = a.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["objectType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions.last().unwrap(),
+        &("create".to_owned(), "company".to_owned())
+    );
+    assert!(actions.contains(&("update".into(), "user".into())));
+    let upd = a.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "update" && e["objectType"] == "user")
+        .unwrap();
+    assert_eq!(upd["before"]["firstName"], "Jean");
+    assert_eq!(upd["after"]["firstName"], Value::Null);
+    assert_eq!(upd["adminName"], "tws");
+    // delete group, user, domain, company
+    assert_eq!(
+        app.delete(
+            &format!("/api/v1/companies/{cid}/groups/{gid}/members/{uid}"),
+            &t
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/companies/{cid}/groups/{gid}"), &t)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/companies/{cid}/users/{uid}"), &t)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{cid}/users/{uid}"), &t)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/companies/{cid}/domains/{did}"), &t)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/companies/{cid}"), &t)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+async fn validation_errors_name_the_field(app: &App) {
+    let t = app.super_token().await;
+    let cid = app
+        .post("/api/v1/companies", &t, json!({"name": "A"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "Paris", "numberingPlanLength": 0}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field"], "numberingPlanLength");
+    let did = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "Paris", "numberingPlanLength": 4}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "paris", "numberingPlanLength": 4}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["field"], "name");
+    let users = format!("/api/v1/companies/{cid}/users");
+    let r = app
+        .post(
+            &users,
+            &t,
+            json!({"domainId": did, "userName": "x", "email": "not-an-email"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["code"], "invalid_email");
+    assert_eq!(r.body["field"], "email");
+    // several bad fields at once are all reported
+    let r = app
+        .post(&users, &t, json!({"domainId": did, "userName": "", "culture": "french", "devices": [{"number": "12a"}, {"number": "1001", "protocol": "H323"}]}))
+        .await;
+    assert_eq!(r.body["code"], "invalid_fields", "{}", r.text);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "userName",
+            "culture",
+            "devices[0].number",
+            "devices[1].protocol"
+        ]
+    );
+    let r = app
+        .post(
+            &users,
+            &t,
+            json!({"domainId": did, "userName": "a", "vmPassword": "12ab"}),
+        )
+        .await;
+    assert_eq!(r.body["field"], "vmPassword");
+    let r = app
+        .post(
+            &users,
+            &t,
+            json!({"domainId": did, "userName": "a", "password": "123"}),
+        )
+        .await;
+    assert_eq!(r.body["field"], "password");
+    let r = app
+        .post(
+            &users,
+            &t,
+            json!({"domainId": did, "userName": "a", "unknownField": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("unknownField"), "{}", r.text);
+    assert!(
+        app.post(
+            &users,
+            &t,
+            json!({"domainId": did, "userName": "a", "devices": [{"number": "1001"}]})
+        )
+        .await
+        .status
+        .is_success()
+    );
+    let r = app
+        .post(&users, &t, json!({"domainId": did, "userName": "A"}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::CONFLICT, Some("userName"))
+    );
+    let r = app
+        .post(
+            &users,
+            &t,
+            json!({"domainId": did, "userName": "b", "devices": [{"number": "1001"}]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::CONFLICT, Some("devices[0].number"))
+    );
+    let r = app
+        .post(&users, &t, json!({"domainId": 999999, "userName": "c"}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("domainId"))
+    );
+    let r = app
+        .get(&format!("/api/v1/companies/{cid}/users/999999"), &t)
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let r = app.get("/api/v1/nothing-here", &t).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_company_scoped_administrator_cannot_reach_another_company(app: &App) {
+    let t = app.super_token().await;
+    let mut ids = Vec::new();
+    for name in ["A", "B"] {
+        let cid = app
+            .post("/api/v1/companies", &t, json!({"name": name}))
+            .await
+            .body["id"]
+            .as_i64()
+            .unwrap();
+        let did = app
+            .post(
+                &format!("/api/v1/companies/{cid}/domains"),
+                &t,
+                json!({"name": "D", "numberingPlanLength": 4}),
+            )
+            .await
+            .body["id"]
+            .as_i64()
+            .unwrap();
+        let uid = app
+            .post(
+                &format!("/api/v1/companies/{cid}/users"),
+                &t,
+                json!({"domainId": did, "userName": "u", "devices": [{"number": "100"}]}),
+            )
+            .await
+            .body["id"]
+            .as_i64()
+            .unwrap();
+        let gid = app
+            .post(
+                &format!("/api/v1/companies/{cid}/groups"),
+                &t,
+                json!({"domainId": did, "name": "G"}),
+            )
+            .await
+            .body["id"]
+            .as_i64()
+            .unwrap();
+        ids.push((cid, did, uid, gid));
+    }
+    let (a, b) = (ids[0], ids[1]);
+    let r = app.post("/api/v1/admins", &t, json!({"name": "a-admin", "password": "admin-of-a!", "companyIds": [a.0], "mustChangePassword": false})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let ta = app.login("a-admin", "admin-of-a!").await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // own company works
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{}/users/{}", a.0, a.2), &ta)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let list = app.get("/api/v1/companies", &ta).await;
+    let names: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["A"]);
+    // every path into B is not found, whatever the verb
+    let (bc, bd, bu, bg) = b;
+    let paths = [
+        format!("/api/v1/companies/{bc}"),
+        format!("/api/v1/companies/{bc}/domains"),
+        format!("/api/v1/companies/{bc}/domains/{bd}"),
+        format!("/api/v1/companies/{bc}/users"),
+        format!("/api/v1/companies/{bc}/users/{bu}"),
+        format!("/api/v1/companies/{bc}/groups"),
+        format!("/api/v1/companies/{bc}/groups/{bg}"),
+        format!("/api/v1/companies/{bc}/groups/{bg}/members"),
+    ];
+    for p in &paths {
+        let r = app.get(p, &ta).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "GET {p}: {}", r.text);
+        assert!(!r.text.contains("\"B\""), "{p} leaks: {}", r.text);
+    }
+    assert_eq!(
+        app.patch(
+            &format!("/api/v1/companies/{bc}"),
+            &ta,
+            json!({"name": "pwned"})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/companies/{bc}/users/{bu}"), &ta)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/companies/{bc}/users"),
+            &ta,
+            json!({"domainId": bd, "userName": "x"})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    // B's ids through A's paths are not found either
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{}/users/{bu}", a.0), &ta)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{}/domains/{bd}", a.0), &ta)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/companies/{}/groups/{bg}", a.0), &ta)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{}/users", a.0),
+            &ta,
+            json!({"domainId": bd, "userName": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{}/groups/{}/members", a.0, a.3),
+            &ta,
+            json!({"userIds": [bu]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = app
+        .patch(
+            &format!("/api/v1/companies/{}/users/{}", a.0, a.2),
+            &ta,
+            json!({"domainId": bd}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    // B is untouched
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{bc}"), &t).await.body["name"],
+        "B"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{bc}/groups/{bg}"), &t)
+            .await
+            .body["memberCount"],
+        0
+    );
+    // no company creation, no administrators, no audit of B
+    assert_eq!(
+        app.post("/api/v1/companies", &ta, json!({"name": "C"}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/admins", &ta).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.patch("/api/v1/admins/1", &ta, json!({"superUser": true}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/audit?companyId={bc}"), &ta)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let audit = app.get("/api/v1/audit?limit=1000", &ta).await;
+    assert!(
+        audit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["companyId"] == a.0),
+        "{}",
+        audit.text
+    );
+    assert!(!audit.body["items"].as_array().unwrap().is_empty());
+}
+
+async fn repeated_failed_logins_lock_the_account(app: &App) {
+    let t = app.super_token().await;
+    app.post("/api/v1/admins", &t, json!({"name": "victim", "password": "right-password", "superUser": true, "mustChangePassword": false})).await;
+    for _ in 0..2 {
+        assert_eq!(
+            app.login("victim", "wrong").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // the third failure (max_failed_logins = 3 here) locks
+    assert_eq!(
+        app.login("victim", "wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app.login("victim", "right-password").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert_eq!(r.body["code"], "locked");
+    assert!(r.retry_after.unwrap().parse::<u64>().unwrap() > 0);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("reset-password")
+    );
+    // the lock-out and failures are audited
+    let a = app.get("/api/v1/audit?adminName=victim", &t).await;
+    let actions: Vec<&str> = a.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["lockout", "login_failed", "login_failed"]);
+    // a super user's password reset unlocks
+    let id = app.get("/api/v1/admins", &t).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "victim")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    app.patch(
+        &format!("/api/v1/admins/{id}"),
+        &t,
+        json!({"password": "new-temporary"}),
+    )
+    .await;
+    let r = app.login("victim", "new-temporary").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["mustChangePassword"], true);
+    // unknown names answer like wrong passwords
+    let r = app.login("nobody", "x").await;
+    assert_eq!(
+        (r.status, r.body["message"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("wrong administrator name or password")
+        )
+    );
+}
+
+async fn secrets_are_never_returned_nor_audited(app: &App) {
+    let t = app.super_token().await;
+    let cid = app
+        .post("/api/v1/companies", &t, json!({"name": "A"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let did = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "D", "numberingPlanLength": 4}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let u = app
+        .post(&format!("/api/v1/companies/{cid}/users"), &t, json!({"domainId": did, "userName": "u", "password": "UserSecret-1", "vmPassword": "987654",
+            "devices": [{"number": "100", "password": "DevSecret-2", "sip": {"password": "SipSecret-3"}}]}))
+        .await;
+    let uid = u.body["id"].as_i64().unwrap();
+    app.patch(
+        &format!("/api/v1/companies/{cid}/users/{uid}"),
+        &t,
+        json!({"password": "UserSecret-4"}),
+    )
+    .await;
+    let everything = [
+        u.text,
+        app.get(&format!("/api/v1/companies/{cid}/users/{uid}"), &t)
+            .await
+            .text,
+        app.get(&format!("/api/v1/companies/{cid}/users"), &t)
+            .await
+            .text,
+        app.get("/api/v1/audit?limit=1000", &t).await.text,
+        app.get("/api/v1/admins", &t).await.text,
+    ]
+    .join("\n");
+    for secret in [
+        "UserSecret-1",
+        "987654",
+        "DevSecret-2",
+        "SipSecret-3",
+        "UserSecret-4",
+        "correct horse battery",
+        "argon2",
+        "v1:",
+    ] {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
+    assert!(
+        everything.contains("\"hasPassword\":true")
+            && everything.contains("\"hasVmPassword\":true")
+    );
+    // null clears a secret
+    let r = app
+        .patch(
+            &format!("/api/v1/companies/{cid}/users/{uid}"),
+            &t,
+            json!({"vmPassword": null}),
+        )
+        .await;
+    assert_eq!(r.body["hasVmPassword"], false);
+    assert_eq!(r.body["hasPassword"], true);
+}
+
+async fn a_rejected_write_leaves_nothing(app: &App) {
+    let t = app.super_token().await;
+    let cid = app
+        .post("/api/v1/companies", &t, json!({"name": "A"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let did = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "D", "numberingPlanLength": 4}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let users = format!("/api/v1/companies/{cid}/users");
+    app.post(
+        &users,
+        &t,
+        json!({"domainId": did, "userName": "first", "devices": [{"number": "100"}]}),
+    )
+    .await;
+    let before = app.get("/api/v1/audit?limit=1000", &t).await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    // the second device is taken: neither the user nor its first device may remain
+    let r = app.post(&users, &t, json!({"domainId": did, "userName": "second", "devices": [{"number": "101"}, {"number": "100"}]})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["field"], "devices[1].number");
+    let l = app.get(&format!("{users}?q=second"), &t).await;
+    assert!(l.body["items"].as_array().unwrap().is_empty());
+    assert!(
+        app.post(
+            &users,
+            &t,
+            json!({"domainId": did, "userName": "third", "devices": [{"number": "101"}]})
+        )
+        .await
+        .status
+        .is_success()
+    );
+    let after = app.get("/api/v1/audit?limit=1000", &t).await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, before + 1, "only the successful create is audited");
+}
+
+async fn administrators_are_managed_by_super_users(app: &App) {
+    let t = app.super_token().await;
+    let me = app.get("/api/v1/auth/me", &t).await.body["administrator"]["id"]
+        .as_i64()
+        .unwrap();
+    // the only super user cannot be removed or demoted
+    let r = app.delete(&format!("/api/v1/admins/{me}"), &t).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("last_super_user"))
+    );
+    let r = app
+        .patch(
+            &format!("/api/v1/admins/{me}"),
+            &t,
+            json!({"superUser": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = app
+        .post(
+            "/api/v1/admins",
+            &t,
+            json!({"name": "x", "password": "short"}),
+        )
+        .await;
+    assert_eq!(r.body["field"], "password");
+    let r = app
+        .post(
+            "/api/v1/admins",
+            &t,
+            json!({"name": "x", "password": "long enough", "companyIds": [424242]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("companyIds"))
+    );
+    let r = app
+        .post(
+            "/api/v1/admins",
+            &t,
+            json!({"name": "second", "password": "long enough", "superUser": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["mustChangePassword"], true);
+    let r = app
+        .post(
+            "/api/v1/admins",
+            &t,
+            json!({"name": "SECOND", "password": "long enough"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.delete(&format!("/api/v1/admins/{me}"), &t).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // a deleted administrator's token dies with it
+    assert_eq!(
+        app.get("/api/v1/companies", &t).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn health_metrics_and_reference_page(app: &App) {
+    let r = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["status"], "ok");
+    let t = app.super_token().await;
+    app.get("/api/v1/companies", &t).await;
+    let m = app.call(Method::GET, "/metrics", None, None).await;
+    assert!(
+        m.text.contains(
+            "twp_http_requests_total{method=\"GET\",route=\"/api/v1/companies\",status=\"200\"} 1"
+        ),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains("twp_objects{type=\"administrator\"} 1"));
+    assert!(m.text.contains("twp_database_up 1"));
+    let spec = app.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let page = app.call(Method::GET, "/api/docs/", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("swagger"),
+        "reference page is served by the binary"
+    );
+    assert!(!page.text.contains("https://"), "no CDN: {}", page.text);
+}
+
+/// The committed `openapi.json` must be what the code generates. Run with
+/// `TWP_UPDATE_OPENAPI=1` to rewrite it after an API change.
+#[test]
+fn committed_openapi_matches_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.json");
+    let generated = twp_api::openapi().to_pretty_json().unwrap() + "\n";
+    if std::env::var_os("TWP_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi.json differs from the code: run `TWP_UPDATE_OPENAPI=1 cargo test -p twp-api --test api committed_openapi` and commit it"
+    );
+}
