@@ -14,10 +14,12 @@ use clap::{Parser, Subcommand};
     propagate_version = true,
     after_help = "\
 Examples:
-  twp demo                                  try TWP: sample company, users and data, on 127.0.0.1:8000
-  twp serve --config /etc/twp/twp.toml      run the server
-  twp admin reset-password --name tws       regain access after a lost password
-  twp config example > twp.toml             write a commented configuration file
+  twp demo                              try TWP with sample data
+  twp serve --config /etc/twp/twp.toml  run the server
+  twp admin reset-password --name tws   regain access after a lost password
+  twp config example > twp.toml         write a commented configuration
+  twp dialplan test 0155171889          check a number against a dialing plan
+  twp pbx-sim                           a simulated PBX to try TWP against
 
 Documentation: README.md, and the API reference at http://127.0.0.1:8000/api/docs/ once running."
 )]
@@ -71,6 +73,34 @@ The demo keeps its data between runs; delete the data folder to start afresh.")]
     /// Print the OpenAPI document of the web services.
     #[command(after_help = "Example:\n  twp openapi > openapi.json")]
     Openapi,
+    /// Dialing plan tools (guide chapter 5): check rules before they go live.
+    Dialplan {
+        #[command(subcommand)]
+        command: DialplanCommand,
+    },
+    /// CSTA tools for administrators debugging PBX links.
+    Csta {
+        #[command(subcommand)]
+        command: CstaCommand,
+    },
+    /// Run the PBX simulator: a CSTA XML server modelling a PBX, with a
+    /// scenario console (calls from outside, answer, hang up, link loss…).
+    #[command(after_help = "\
+Examples:
+  twp pbx-sim                                   demo PBX (1000-1019@1.1, 2000-2009@2.1, hunt group 1900, voicemail 1999) on 127.0.0.1:3211
+  twp pbx-sim --listen 127.0.0.1:3211 --listen 127.0.0.1:3212 --extensions 1000-1999@1.1 --extensions 2000-2999@2.1
+  then type:  call 0612345678 1000    answer 1000    hangup 1000    drop    help")]
+    PbxSim {
+        /// CSTA listener address; repeat for several links.
+        #[arg(long)]
+        listen: Vec<SocketAddr>,
+        /// Extensions FIRST-LAST@SITE.CLUSTER; repeat for several ranges (default: the demo PBX).
+        #[arg(long)]
+        extensions: Vec<String>,
+        /// No console: just serve until Ctrl+C.
+        #[arg(long)]
+        no_console: bool,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -101,6 +131,45 @@ Examples:
         /// Data folder (overrides data_dir).
         #[arg(long)]
         data: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DialplanCommand {
+    /// Show the dialable and canonical forms of numbers under a plan.
+    #[command(after_help = "\
+Examples:
+  twp dialplan example > plan.json                         the guide's French plan, to edit
+  twp dialplan test --plan plan.json +33155171889 3611 0033155171889
+  twp dialplan test --plan plan.json --explain '+42(0)141906666'
+Without --plan, the guide's example plan is used.")]
+    Test {
+        /// A plan document (JSON), as exported by the API or `twp dialplan example`.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Show every step and which rule fired.
+        #[arg(long)]
+        explain: bool,
+        /// Numbers to test.
+        #[arg(required = true)]
+        numbers: Vec<String>,
+    },
+    /// Print the guide's example plan as a plan document.
+    Example,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CstaCommand {
+    /// Pretty-print a captured CSTA byte stream, one XML body, or a PDU trace.
+    #[command(after_help = "\
+Examples:
+  twp csta decode capture.bin         frames back to back, as on the wire
+  twp csta decode body.xml            one ECMA-323 XML message
+  twp csta decode trace.txt           a PDU trace written by TWP
+Exit status 1 when a frame or body cannot be decoded; the report names its offset.")]
+    Decode {
+        /// The file to read (`-` for standard input).
+        file: PathBuf,
     },
 }
 

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod demo;
+mod pbx_sim;
 mod runtime;
 
 use clap::Parser;

@@ -8,7 +8,7 @@ use twp_api::crypto::SecretBox;
 use twp_api::{AppState, bootstrap};
 use twp_store::{Store, StoreOptions};
 
-use crate::cli::{AdminCommand, Cli, Command, ConfigCommand};
+use crate::cli::{AdminCommand, Cli, Command, ConfigCommand, CstaCommand, DialplanCommand};
 use crate::config::{Config, EXAMPLE};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -18,6 +18,64 @@ pub fn run(cli: Cli) -> Result<(), BoxError> {
         Command::Openapi => {
             let doc = twp_api::openapi().to_pretty_json()?;
             println!("{doc}");
+            Ok(())
+        }
+        Command::Csta {
+            command: CstaCommand::Decode { file },
+        } => {
+            let bytes = if file.as_os_str() == "-" {
+                let mut v = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
+                v
+            } else {
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+            };
+            let report = twp_csta::decode_report(&bytes);
+            print!("{report}");
+            if report.errors() > 0 {
+                return Err(format!(
+                    "{} frame(s) or body(ies) could not be decoded",
+                    report.errors()
+                )
+                .into());
+            }
+            Ok(())
+        }
+        Command::PbxSim {
+            listen,
+            extensions,
+            no_console,
+        } => {
+            let cfg = crate::pbx_sim::config(&listen, &extensions, false)?;
+            tokio_runtime()?.block_on(crate::pbx_sim::run(cfg, !no_console))
+        }
+        Command::Dialplan {
+            command:
+                DialplanCommand::Test {
+                    plan,
+                    explain,
+                    numbers,
+                },
+        } => {
+            let text = match &plan {
+                Some(p) => std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+                None => twp_dialplan::DialPlan::default().to_json(),
+            };
+            let compiled = twp_dialplan::DialPlan::from_json(&text).map_err(|e| match &plan {
+                Some(p) => format!("{}: {e}", p.display()),
+                None => e.to_string(),
+            })?;
+            print!(
+                "{}",
+                twp_dialplan::render_test_report(&compiled, &numbers, explain)
+            );
+            Ok(())
+        }
+        Command::Dialplan {
+            command: DialplanCommand::Example,
+        } => {
+            println!("{}", twp_dialplan::DialPlan::default().to_json());
             Ok(())
         }
         Command::Config {
@@ -46,7 +104,7 @@ pub fn run(cli: Cli) -> Result<(), BoxError> {
                 cfg.data_dir = d;
             }
             init_logging(&cfg);
-            tokio_runtime()?.block_on(serve(cfg, None))
+            tokio_runtime()?.block_on(serve(cfg, false))
         }
         Command::Demo { listen, data } => {
             let mut cfg = Config::load(
@@ -56,7 +114,7 @@ pub fn run(cli: Cli) -> Result<(), BoxError> {
             cfg.server.listen = listen;
             cfg.data_dir = data;
             init_logging(&cfg);
-            tokio_runtime()?.block_on(serve(cfg, Some(())))
+            tokio_runtime()?.block_on(serve(cfg, true))
         }
         Command::Admin {
             command:
@@ -187,7 +245,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(cfg: Config, demo: Option<()>) -> Result<(), BoxError> {
+async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     let store = open_store(&cfg).await?;
     let secrets = load_or_create_key(&cfg.key_file())?;
     let listener = TcpListener::bind(cfg.server.listen).await.map_err(|e| {
@@ -197,15 +255,15 @@ async fn serve(cfg: Config, demo: Option<()>) -> Result<(), BoxError> {
         )
     })?;
     let addr = listener.local_addr()?;
-    let logins = if demo.is_some() {
+    let logins = if demo {
         crate::demo::seed(&store, &secrets).await?
     } else {
         bootstrap::ensure_boot_admin(&store).await?;
         &[]
     };
     tracing::info!(%addr, database = store.backend().as_str(), "TWP is listening");
-    if demo.is_some() {
-        crate::demo::print_banner(addr, &cfg.data_dir, &logins);
+    if demo {
+        crate::demo::print_banner(addr, &cfg.data_dir, logins);
     }
     let state = AppState::new(store.clone(), secrets, cfg.api_settings());
     twp_api::serve(listener, state, shutdown_signal()).await?;

@@ -1,0 +1,193 @@
+//! Benchmark: create 10,000 users with one device each through the HTTP API,
+//! then list them page by page (100 per page), on SQLite and PostgreSQL.
+//!
+//!     cargo run --release -p twp-api --example bench_users -- [USERS] [CONCURRENCY]
+//!
+//! PostgreSQL is taken from TWP_TEST_POSTGRES_URL (default
+//! postgres://postgres@127.0.0.1:5432/postgres); a fresh database is created
+//! and dropped. Targets (issue 2): ≥ 2,000 creations/s and a page of 100 in
+//! under 5 ms (median) on SQLite.
+
+#![allow(clippy::unwrap_used)] // a benchmark stops loudly on any failure
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+use serde_json::{Value, json};
+use twp_api::crypto::SecretBox;
+use twp_api::{ApiSettings, AppState, bootstrap};
+use twp_store::Backend;
+use twp_store::testing::TestDb;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let users: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let concurrency: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "TWP admin API benchmark — {users} users with one device, {concurrency} concurrent clients, {cores} cores"
+    );
+    println!(
+        "command: cargo run --release -p twp-api --example bench_users -- {users} {concurrency}\n"
+    );
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        run(backend, users, concurrency).await;
+    }
+}
+
+async fn run(backend: Backend, users: usize, concurrency: usize) {
+    let db = TestDb::new(backend).await;
+    bootstrap::ensure_boot_admin(&db.store).await.unwrap();
+    let state = AppState::new(
+        db.store.clone(),
+        SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
+        ApiSettings::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(twp_api::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let http = Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let token = login(&http, &base).await;
+    let auth = format!("Bearer {token}");
+    let cid = post(
+        &http,
+        &base,
+        "/api/v1/companies",
+        &auth,
+        json!({"name": "Bench"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let did = post(
+        &http,
+        &base,
+        &format!("/api/v1/companies/{cid}/domains"),
+        &auth,
+        json!({"name": "D", "numberingPlanLength": 6}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, base, auth, next) = (http.clone(), base.clone(), auth.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= users {
+                    break;
+                }
+                if i % 2000 == 0 && i > 0 {
+                    eprintln!("  … {i} users created");
+                }
+                let body = json!({"domainId": did, "userName": format!("user{i:06}"), "firstName": "Jean", "lastName": format!("Dupont{i}"),
+                    "email": format!("user{i}@example.com"), "devices": [{"number": format!("{}", 100_000 + i)}]});
+                post(&http, &base, &format!("/api/v1/companies/{cid}/users"), &auth, body).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let create_secs = started.elapsed().as_secs_f64();
+
+    let mut page_times = Vec::new();
+    let mut after: Option<i64> = None;
+    let mut listed = 0;
+    loop {
+        let mut url = format!("{base}/api/v1/companies/{cid}/users?limit=100");
+        if let Some(a) = after {
+            url.push_str(&format!("&after={a}"));
+        }
+        let t = Instant::now();
+        let page: Value = http
+            .get(&url)
+            .header("authorization", &auth)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page_times.push(t.elapsed());
+        listed += page["items"].as_array().unwrap().len();
+        match page["next"].as_i64() {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(listed, users, "every user listed once");
+    page_times.sort();
+    let pct = |p: f64| page_times[((page_times.len() as f64 - 1.0) * p) as usize];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{:<9} create: {users} users in {create_secs:.2} s = {:.0} users/s | list: {} pages of 100, median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        backend.as_str(),
+        users as f64 / create_secs,
+        page_times.len(),
+        ms(pct(0.5)),
+        ms(pct(0.95)),
+        ms(*page_times.last().unwrap()),
+    );
+    let _ = stop.send(());
+    let _ = server.await;
+    db.drop_db().await;
+}
+
+async fn login(http: &Client, base: &str) -> String {
+    let r: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"name": "tws", "password": "tws"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = r["token"].as_str().unwrap().to_owned();
+    let s = http
+        .post(format!("{base}/api/v1/auth/password"))
+        .bearer_auth(&t)
+        .json(&json!({"currentPassword": "tws", "newPassword": "benchmark-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(s.status().is_success());
+    let r: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"name": "tws", "password": "benchmark-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["token"].as_str().unwrap().to_owned()
+}
+
+async fn post(http: &Client, base: &str, path: &str, auth: &str, body: Value) -> Value {
+    let r = http
+        .post(format!("{base}{path}"))
+        .header("authorization", auth)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {v}");
+    v
+}
