@@ -42,6 +42,7 @@ pub use state::{ApiSettings, AppState};
         (name = "auth", description = "Administrator login, logout, password (boot mode)"),
         (name = "companies", description = "Companies: independent tenants (guide 3.1)"),
         (name = "domains", description = "Domains of a company (guide 3.1)"),
+        (name = "dialplan", description = "Dialing plan of a domain and its tester (guide 5)"),
         (name = "users", description = "Users and their devices (guide 3.3.4, 7.1)"),
         (name = "groups", description = "Groups and members (guide 3.3.5, 7.3)"),
         (name = "administrators", description = "Administrator accounts (guide 10.1)"),
@@ -80,6 +81,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(domains::list, domains::create))
         .routes(routes!(domains::get, domains::update, domains::delete))
+        .routes(routes!(dialplan::get, dialplan::put, dialplan::reset))
+        .routes(routes!(dialplan::test))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::add_device))

@@ -196,18 +196,15 @@ pub fn device(
     ))
 }
 
+/// A validated user ready for the store: fields, protected secrets, devices.
+pub type NewUser = (
+    UserData,
+    twp_store::users::UserSecrets,
+    Vec<(DeviceData, DeviceSecrets)>,
+);
+
 /// A complete new user with its devices and protected secrets.
-pub fn new_user(
-    u: &UserInput,
-    secrets: &SecretBox,
-) -> Result<
-    (
-        UserData,
-        twp_store::users::UserSecrets,
-        Vec<(DeviceData, DeviceSecrets)>,
-    ),
-    ApiError,
-> {
+pub fn new_user(u: &UserInput, secrets: &SecretBox) -> Result<NewUser, ApiError> {
     let mut errs = FieldErrors::default();
     let data = user_data(
         &mut errs,

@@ -1,5 +1,7 @@
 //! The admin API end to end over real HTTP, on both store backends.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::time::Duration;
 
 use reqwest::{Client, Method, StatusCode};
@@ -147,6 +149,7 @@ both_backends!(
     a_rejected_write_leaves_nothing,
     administrators_are_managed_by_super_users,
     health_metrics_and_reference_page,
+    dialing_plan_of_a_domain,
 );
 
 async fn boot_mode_blocks_everything_until_the_password_changes(app: &App) {
@@ -1020,6 +1023,109 @@ async fn health_metrics_and_reference_page(app: &App) {
         "reference page is served by the binary"
     );
     assert!(!page.text.contains("https://"), "no CDN: {}", page.text);
+}
+
+async fn dialing_plan_of_a_domain(app: &App) {
+    let t = app.super_token().await;
+    let cid = app
+        .post("/api/v1/companies", &t, json!({"name": "A"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let did = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "Paris", "numberingPlanLength": 5}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let url = format!("/api/v1/companies/{cid}/domains/{did}/dialplan");
+    let r = app.get(&url, &t).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["isDefault"], true);
+    assert_eq!(
+        r.body["plan"]["globalParameters"]["internalLength"], 5,
+        "default plan follows the numbering plan length"
+    );
+    let test_url = format!("{url}/test");
+    let test = |body: Value| app.post(&test_url, &t, body);
+    let r = test(json!({"numbers": ["+33155171889", "0033155171889"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body["results"][0]["dial"]["number"], "00155171889",
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["results"][1]["canonical"]["number"], "+33155171889",
+        "{}",
+        r.text
+    );
+    assert!(
+        !r.body["results"][0]["dial"]["steps"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // a rule that cannot be honoured is refused, naming it, and nothing changes
+    let mut plan = app.get(&url, &t).await.body["plan"].clone();
+    let n = plan["specificRules"].as_array().unwrap().len();
+    plan["specificRules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"priority": 5, "pattern": "[(?<a-b>x)]", "value": "1"}));
+    let r = app
+        .call(Method::PUT, &url, Some(&t), Some(plan.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["code"], "invalid_plan");
+    assert_eq!(r.body["field"], format!("plan.specificRules[{n}]"));
+    assert_eq!(app.get(&url, &t).await.body["isDefault"], true);
+    // a draft can be tested before it is saved
+    plan["specificRules"][n] = json!({"priority": 50, "pattern": "3611", "value": "03611"});
+    let r = test(json!({"numbers": ["3611"], "plan": plan})).await;
+    assert_eq!(
+        r.body["results"][0]["dial"]["number"], "03611",
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        test(json!({"numbers": ["3611"]})).await.body["results"][0]["dial"]["number"],
+        "3611"
+    );
+    // save it: import then export gives the same document
+    let r = app
+        .call(Method::PUT, &url, Some(&t), Some(plan.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["isDefault"], false);
+    assert_eq!(r.body["plan"], plan);
+    assert_eq!(
+        test(json!({"numbers": ["3611"]})).await.body["results"][0]["dial"]["number"],
+        "03611"
+    );
+    let audit = app.get("/api/v1/audit?objectType=dialplan", &t).await;
+    assert_eq!(
+        audit.body["items"][0]["after"]["specificRules"][n]["value"],
+        "03611"
+    );
+    // and back to the default
+    assert_eq!(app.delete(&url, &t).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&url, &t).await.body["isDefault"], true);
+    assert_eq!(test(json!({"numbers": []})).await.body["field"], "numbers");
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/companies/{cid}/domains/999999/dialplan"),
+            &t
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 /// The committed `openapi.json` must be what the code generates. Run with

@@ -289,11 +289,11 @@ pub async fn session(
     c: &mut AnyConnection,
     token_hash: &str,
 ) -> Result<Option<(Administrator, i64)>, StoreError> {
-    let Some(r) = sqlx::query(&format!(
+    let Some(r) = sqlx::query(
         "SELECT a.id, a.name, a.super_user, a.must_change_password, a.created_at, a.updated_at, s.expires_at
          FROM admin_sessions s JOIN administrators a ON a.id = s.admin_id
          WHERE s.token_hash = $1 AND s.expires_at > $2"
-    ))
+    )
     .bind(token_hash)
     .bind(now_ms())
     .fetch_optional(&mut *c)

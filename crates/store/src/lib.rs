@@ -11,6 +11,7 @@
 pub mod admins;
 pub mod audit;
 pub mod companies;
+pub mod dialplans;
 pub mod domains;
 mod error;
 pub mod groups;

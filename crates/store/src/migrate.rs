@@ -14,12 +14,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "dialing_plans",
+        sqlite: include_str!("../migrations/sqlite/0002_dialing_plans.sql"),
+        postgres: include_str!("../migrations/postgres/0002_dialing_plans.sql"),
+    },
+];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations
 /// when several nodes start at once.

@@ -1,6 +1,8 @@
 //! The store's suite, run against both backends: every test body is written
 //! once and instantiated for SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use twp_domain::{
     AdminScope, AuditEntry, CompanyId, DeviceData, DeviceProtocol, DeviceSecrets, SecretChange,
     SipSettings, UserData, UserId,
@@ -28,6 +30,7 @@ both_backends!(
     administrators_and_sessions,
     audit_log_scoping,
     migrations_are_idempotent,
+    plans_per_domain,
 );
 
 fn user(domain: twp_domain::DomainId, name: &str) -> UserData {
@@ -851,4 +854,53 @@ async fn migrations_are_idempotent(db: &TestDb) {
     again.ping().await.unwrap();
     again.close().await;
     let _ = UserId(0);
+}
+
+async fn plans_per_domain(db: &TestDb) {
+    let mut tx = db.store.begin().await.unwrap();
+    let a = companies::create(&mut tx, "A").await.unwrap();
+    let b = companies::create(&mut tx, "B").await.unwrap();
+    let d = domains::create(&mut tx, a.id, "Paris", 4).await.unwrap();
+    assert!(
+        twp_store::dialplans::get(&mut tx, a.id, d.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    twp_store::dialplans::put(&mut tx, a.id, d.id, "{\"v\":1}")
+        .await
+        .unwrap();
+    twp_store::dialplans::put(&mut tx, a.id, d.id, "{\"v\":2}")
+        .await
+        .unwrap();
+    assert_eq!(
+        twp_store::dialplans::get(&mut tx, a.id, d.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .document,
+        "{\"v\":2}"
+    );
+    assert!(matches!(
+        twp_store::dialplans::get(&mut tx, b.id, d.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        twp_store::dialplans::put(&mut tx, b.id, d.id, "{}").await,
+        Err(StoreError::NotFound(_))
+    ));
+    twp_store::dialplans::reset(&mut tx, a.id, d.id)
+        .await
+        .unwrap();
+    assert!(
+        twp_store::dialplans::get(&mut tx, a.id, d.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    twp_store::dialplans::put(&mut tx, a.id, d.id, "{}")
+        .await
+        .unwrap();
+    domains::delete(&mut tx, a.id, d.id).await.unwrap();
+    tx.commit().await.unwrap();
 }
