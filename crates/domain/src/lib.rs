@@ -10,8 +10,8 @@ mod fields;
 mod model;
 
 pub use entities::{
-    Administrator, AuditEntry, Company, Device, DeviceData, DeviceSecrets, Domain, Group, SecretChange,
-    SipSettings, User, UserData,
+    Administrator, AuditEntry, Company, Device, DeviceData, DeviceSecrets, Domain, Group,
+    SecretChange, SipSettings, User, UserData,
 };
 pub use error::{FieldError, FieldErrors};
 pub use fields::{

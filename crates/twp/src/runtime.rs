@@ -266,10 +266,30 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
         crate::demo::print_banner(addr, &cfg.data_dir, logins);
     }
     let state = AppState::new(store.clone(), secrets, cfg.api_settings());
+    tokio::spawn(purge_expired_sessions(store.clone()));
     twp_api::serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("TWP stopped");
     Ok(())
+}
+
+/// Removes expired administrator sessions every ten minutes.
+async fn purge_expired_sessions(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let done = async {
+            let mut tx = store.begin().await?;
+            let n = twp_store::admins::purge_sessions(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<_, twp_store::StoreError>(n)
+        };
+        match done.await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "expired sessions removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

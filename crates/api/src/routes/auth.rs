@@ -60,8 +60,9 @@ pub async fn login(
             format!("too many failed logins from {ip}: try again in {secs} s"),
         ));
     }
-    let mut tx = st.store.begin().await?;
-    let cred = admins::credentials(&mut tx, &input.name).await?;
+    // Read and verify on a reader: argon2 takes tens of milliseconds and
+    // must not hold SQLite's single writer.
+    let cred = admins::credentials(&mut *st.store.read().await?, &input.name).await?;
     let now = now_ms();
     if let Some(c) = &cred
         && let Some(until) = c.locked_until
@@ -84,6 +85,7 @@ pub async fn login(
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(ApiError::internal)?;
+    let mut tx = st.store.begin().await?;
     let Some(c) = cred.filter(|_| ok) else {
         st.limiter.failed(ip);
         if let Some(c) = admins::credentials(&mut tx, &input.name).await? {
@@ -193,8 +195,7 @@ pub async fn change_password(
     Json(input): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     check_admin_password(&s.admin.name, &input.new_password)?;
-    let mut tx = st.store.begin().await?;
-    let cred = admins::credentials(&mut tx, &s.admin.name)
+    let cred = admins::credentials(&mut *st.store.read().await?, &s.admin.name)
         .await?
         .ok_or_else(|| ApiError::unauthorized("administrator no longer exists"))?;
     let (current, hash) = (input.current_password.clone(), cred.password_hash.clone());
@@ -213,6 +214,7 @@ pub async fn change_password(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
+    let mut tx = st.store.begin().await?;
     admins::set_password(&mut tx, s.admin.id, &new_hash, false).await?;
     let after = AdministratorDto::from(admins::get(&mut tx, s.admin.id).await?);
     crate::audit::record(
