@@ -310,6 +310,9 @@ async fn scoping_by_company(db: &TestDb) {
         ),
         "{e:?}"
     );
+    // the refused insert aborted the PostgreSQL transaction: start another
+    drop(tx);
+    let mut tx = db.store.begin().await.unwrap();
     let e = users::update(
         &mut tx,
         a.id,

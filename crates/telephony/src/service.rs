@@ -1,0 +1,250 @@
+//! The [`Telephony`] handle: starts the providers over the allocation,
+//! gives access to state, events and call control, and shuts down.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::allocation::{self, DeviceSlot, LinkSlot, Placement};
+use crate::config::TelephonyConfig;
+use crate::error::{ConfigError, ControlError};
+use crate::events::{EventBus, Filter, SubscribeError, Subscription};
+use crate::monitor::DeviceEntry;
+use crate::provider::{self, Context, Provider, ProviderState};
+use crate::state::DeviceState;
+
+pub(crate) struct Inner {
+    pub config: TelephonyConfig,
+    pub bus: EventBus,
+    pub devices: HashMap<String, (Arc<DeviceEntry>, Option<usize>)>,
+    pub providers: Vec<Arc<Provider>>,
+    progress: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The running engine; cheap to clone.
+#[derive(Clone)]
+pub struct Telephony {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// How each configured device was placed (guide 4.2's table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePlacement {
+    pub number: String,
+    pub link: Option<usize>,
+    pub placement: Option<Placement>,
+}
+
+impl Telephony {
+    /// Validates the configuration, allocates the devices to the links and
+    /// starts one provider task per link. Must run inside a Tokio runtime.
+    pub fn start(config: TelephonyConfig) -> Result<Telephony, ConfigError> {
+        config.validate()?;
+        let links: Vec<LinkSlot> = config
+            .links
+            .iter()
+            .map(|l| LinkSlot {
+                capacity: l.capacity,
+                sites: l.sites.clone(),
+            })
+            .collect();
+        let slots: Vec<DeviceSlot> = config
+            .devices
+            .iter()
+            .map(|d| DeviceSlot {
+                number: d.number.clone(),
+                site: d.site,
+            })
+            .collect();
+        let alloc = allocation::allocate(&links, &slots);
+        let mut per_link: Vec<Vec<Arc<DeviceEntry>>> = vec![Vec::new(); links.len()];
+        let mut devices = HashMap::with_capacity(config.devices.len());
+        for (d, a) in config.devices.iter().zip(&alloc.assignment) {
+            let link = a.map(|(l, _)| l);
+            let entry = Arc::new(DeviceEntry::new(DeviceState::new(&d.number, d.site, link)));
+            if let Some(l) = link {
+                per_link[l].push(entry.clone());
+            }
+            devices.insert(d.number.clone(), (entry, link));
+        }
+        if !alloc.unplaced.is_empty() {
+            tracing::warn!(
+                count = alloc.unplaced.len(),
+                "devices left unsupervised: every link is at capacity"
+            );
+        }
+        let bus = EventBus::new(config.history);
+        let progress = Arc::new(Notify::new());
+        let (stop, stop_rx) = watch::channel(false);
+        let ctx = Context {
+            bus: bus.clone(),
+            domain: config.domain.clone(),
+            backoff: config.backoff,
+            request_timeout: config.request_timeout,
+            heartbeat_interval: config.heartbeat_interval,
+            window: config.window,
+            resync: config.resync,
+            progress: progress.clone(),
+        };
+        let providers: Vec<Arc<Provider>> = config
+            .links
+            .iter()
+            .zip(per_link)
+            .enumerate()
+            .map(|(i, (l, ds))| Arc::new(Provider::new(i, l.clone(), ds)))
+            .collect();
+        let tasks = providers
+            .iter()
+            .map(|p| tokio::spawn(provider::supervise(p.clone(), ctx.clone(), stop_rx.clone())))
+            .collect();
+        Ok(Telephony {
+            inner: Arc::new(Inner {
+                config,
+                bus,
+                devices,
+                providers,
+                progress,
+                stop,
+                tasks: Mutex::new(tasks),
+            }),
+        })
+    }
+
+    /// Waits until every link is up and has monitored and resynced all its
+    /// devices; `false` on timeout.
+    pub async fn wait_synced(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.inner.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.inner.providers.iter().all(|p| p.is_synced()) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.inner.providers.iter().all(|p| p.is_synced());
+            }
+        }
+    }
+
+    /// Subscribes to events; see [`EventBus::subscribe`].
+    pub fn subscribe(
+        &self,
+        filter: Filter,
+        capacity: usize,
+        after: Option<u64>,
+    ) -> Result<Subscription, SubscribeError> {
+        self.inner.bus.subscribe(filter, capacity, after)
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.inner.bus
+    }
+
+    /// A device's current state.
+    pub fn device(&self, number: &str) -> Option<DeviceState> {
+        self.inner.devices.get(number).map(|(d, _)| d.snapshot())
+    }
+
+    /// Device states for a number range, both ends included (guide 10.5);
+    /// numbers compare as numbers when both are digits.
+    pub fn devices_in_range(&self, first: &str, last: &str) -> Vec<DeviceState> {
+        let key = |n: &str| (n.len(), n.to_owned());
+        let (lo, hi) = (key(first), key(last));
+        let mut v: Vec<DeviceState> = self
+            .inner
+            .devices
+            .iter()
+            .filter(|(n, _)| {
+                let k = key(n);
+                k >= lo && k <= hi
+            })
+            .map(|(_, (d, _))| d.snapshot())
+            .collect();
+        v.sort_by(|a, b| key(&a.number).cmp(&key(&b.number)));
+        v
+    }
+
+    /// Provider states (guide 10.4).
+    pub fn providers(&self) -> Vec<ProviderState> {
+        self.inner
+            .providers
+            .iter()
+            .map(|p| p.state(&self.inner.config.domain))
+            .collect()
+    }
+
+    /// Where each configured device was allocated, in configuration order.
+    pub fn placements(&self) -> Vec<DevicePlacement> {
+        let links: Vec<LinkSlot> = self
+            .inner
+            .config
+            .links
+            .iter()
+            .map(|l| LinkSlot {
+                capacity: l.capacity,
+                sites: l.sites.clone(),
+            })
+            .collect();
+        let slots: Vec<DeviceSlot> = self
+            .inner
+            .config
+            .devices
+            .iter()
+            .map(|d| DeviceSlot {
+                number: d.number.clone(),
+                site: d.site,
+            })
+            .collect();
+        let alloc = allocation::allocate(&links, &slots);
+        slots
+            .into_iter()
+            .zip(alloc.assignment)
+            .map(|(d, a)| DevicePlacement {
+                number: d.number,
+                link: a.map(|x| x.0),
+                placement: a.map(|x| x.1),
+            })
+            .collect()
+    }
+
+    /// Stops every provider (closing its link), ends subscriptions with
+    /// `Shutdown` and waits for the tasks.
+    pub async fn shutdown(&self) {
+        self.inner.stop.send_replace(true);
+        let tasks: Vec<JoinHandle<()>> = std::mem::take(
+            &mut *self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner()),
+        );
+        for t in tasks {
+            let _ = t.await;
+        }
+        self.inner.bus.close();
+    }
+
+    /// The device's entry and the live link serving it.
+    pub(crate) fn route(
+        &self,
+        device: &str,
+    ) -> Result<(Arc<DeviceEntry>, twp_csta::Link), ControlError> {
+        if *self.inner.stop.borrow() {
+            return Err(ControlError::ShuttingDown);
+        }
+        let (entry, link) =
+            self.inner
+                .devices
+                .get(device)
+                .ok_or_else(|| ControlError::UnknownDevice {
+                    device: device.to_owned(),
+                })?;
+        let link = link.ok_or_else(|| ControlError::NotSupervised {
+            device: device.to_owned(),
+        })?;
+        let provider = &self.inner.providers[link];
+        Ok((entry.clone(), provider.link_for(device)?))
+    }
+}
