@@ -23,7 +23,9 @@ use std::str::FromStr;
 
 /// Why a Site.Cluster text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{text:?} is not a Site.Cluster: write it as SITE.CLUSTER with numbers (e.g. 1.1), or SITE.* for every cluster of a site")]
+#[error(
+    "{text:?} is not a Site.Cluster: write it as SITE.CLUSTER with numbers (e.g. 1.1), or SITE.* for every cluster of a site"
+)]
 pub struct SiteParseError {
     pub text: String,
 }
@@ -299,7 +301,10 @@ mod tests {
         ];
         let devices = guide_devices();
         let a = allocate(&links, &devices);
-        assert_eq!(table(&a, &devices), GUIDE_TABLE.map(|r| r.to_vec()).to_vec());
+        assert_eq!(
+            table(&a, &devices),
+            GUIDE_TABLE.map(|r| r.to_vec()).to_vec()
+        );
         assert_eq!(a.load, vec![500, 250, 200]);
         assert!(a.unplaced.is_empty());
         assert!(
@@ -313,12 +318,26 @@ mod tests {
     fn guide_table_with_site_4_implicit() {
         // Site 4 listed nowhere: links 0 and 1 are full, so it can only
         // land on link 2, giving the same figures.
-        let links = [link(500, &["1.*"]), link(250, &["2.*"]), link(200, &["3.*"])];
+        let links = [
+            link(500, &["1.*"]),
+            link(250, &["2.*"]),
+            link(200, &["3.*"]),
+        ];
         let devices = guide_devices();
         let a = allocate(&links, &devices);
-        assert_eq!(table(&a, &devices), GUIDE_TABLE.map(|r| r.to_vec()).to_vec());
-        let site4 = devices.iter().zip(&a.assignment).filter(|(d, _)| d.site.site == 4);
-        assert!(site4.into_iter().all(|(_, x)| *x == Some((2, Placement::Implicit))));
+        assert_eq!(
+            table(&a, &devices),
+            GUIDE_TABLE.map(|r| r.to_vec()).to_vec()
+        );
+        let site4 = devices
+            .iter()
+            .zip(&a.assignment)
+            .filter(|(d, _)| d.site.site == 4);
+        assert!(
+            site4
+                .into_iter()
+                .all(|(_, x)| *x == Some((2, Placement::Implicit)))
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ pub enum ConfigError {
     )]
     ProtocolNotAvailable { link: usize },
     #[error("link {link} has no usable address ({host:?}, port {port}): set a host and a port")]
-    BadAddress { link: usize, host: String, port: u16 },
+    BadAddress {
+        link: usize,
+        host: String,
+        port: u16,
+    },
     #[error("a device has an empty number: remove it or give its number")]
     EmptyNumber,
     #[error("device {number} is listed twice: keep one entry")]
@@ -43,7 +47,9 @@ pub enum ControlError {
         port: u16,
         reason: Option<String>,
     },
-    #[error("device {device} has no {wanted} call: give the call id explicitly or check the device's calls")]
+    #[error(
+        "device {device} has no {wanted} call: give the call id explicitly or check the device's calls"
+    )]
     NoSuchCall {
         device: String,
         wanted: &'static str,

@@ -286,7 +286,11 @@ impl EventBus {
                 }
             }
             for id in lagged {
-                if inner.slots.get(&id).is_some_and(|s| s.reason.get().is_some()) {
+                if inner
+                    .slots
+                    .get(&id)
+                    .is_some_and(|s| s.reason.get().is_some())
+                {
                     inner.lagged += 1;
                     tracing::info!(subscriber = id, "event subscriber too slow, disconnected");
                 }
@@ -401,9 +405,13 @@ mod tests {
     async fn filters_and_sequence() {
         let bus = EventBus::new(16);
         let mut all = bus.subscribe(Filter::All, 8, None).expect("sub");
-        let mut one = bus.subscribe(Filter::devices(["100"]), 8, None).expect("sub");
+        let mut one = bus
+            .subscribe(Filter::devices(["100"]), 8, None)
+            .expect("sub");
         bus.publish([dnd("100"), dnd("200"), link(0)]);
-        let seqs: Vec<u64> = (0..3).map(|_| all.try_recv().expect("e").expect("ok").seq).collect();
+        let seqs: Vec<u64> = (0..3)
+            .map(|_| all.try_recv().expect("e").expect("ok").seq)
+            .collect();
         assert_eq!(seqs, vec![1, 2, 3]);
         assert_eq!(one.recv().await.expect("e").seq, 1);
         assert_eq!(one.recv().await.expect("e").seq, 3);

@@ -1,1 +1,94 @@
-//! placeholder
+//! # twp-telephony — the telephony engine of TWP (issue 3, without HTTP)
+//!
+//! It links the PBX, supervises the devices of a domain, keeps their device
+//! and call state, fans typed events out to subscribers and offers call
+//! control. The API crate exposes it over HTTP/WebSocket; nothing here knows
+//! HTTP, JSON or XML (the wire is `twp-csta`'s).
+//!
+//! ```text
+//! config ─► allocation (pure: devices → links, guide 4.1–4.2)
+//!             │
+//!             ▼
+//! provider × N (one task per supervision link: connect, session, monitor,
+//!             │  resync, follow events, reconnect with backoff)
+//!             ▼
+//! monitor (one per device) ─► state (device + calls) ─► events (bus) ─► subscribers
+//!             ▲
+//! control (call control through the device's link)
+//! ```
+//!
+//! Modules, one job each:
+//! - [`allocation`]: supervision allocation (explicit sites on the
+//!   least-loaded listing link, overflow, implicit sites).
+//! - [`config`]: links (host, port, capacity, Site.Cluster list, protocol,
+//!   session mode), devices, tuning; validation.
+//! - [`provider`]: one supervised CSTA link; its [`ProviderState`] for the
+//!   maintenance API (guide 10.4).
+//! - `monitor`: one monitor per device, shared by every subscriber.
+//! - [`state`]: device state and call state per device, from events and
+//!   snapshots.
+//! - [`events`]: the fan-out bus with sequence numbers, bounded per
+//!   subscriber queues, `Lagged` disconnection and resumption.
+//! - [`control`]: call control and features, callback (double call).
+//! - [`backoff`]: reconnection delays.
+//! - [`Telephony`]: the service handle (`start`, state, events, control,
+//!   `shutdown`).
+//!
+//! ## Design notes
+//! - **Supervision is permanent**: every configured device is monitored on
+//!   the link the allocation gave it, once, whatever the number of
+//!   subscribers (one monitor per device). Subscribers filter the bus.
+//! - **Link loss**: the `twp_csta::Link` closes itself on EOF, I/O error,
+//!   malformed frame or body, or lost heartbeat (half-open TCP) and says
+//!   why; the provider publishes `LinkStateChanged { connected: false,
+//!   reason }`, marks its devices unsupervised, retries after an
+//!   exponential, bounded, jittered delay, then re-monitors and
+//!   re-snapshots every device. Each link is independent. Requests for a
+//!   device whose link is down fail at once with
+//!   [`ControlError::LinkDown`].
+//! - **Resync**: after `MonitorStart`, `SnapshotDevice` gives the calls
+//!   with the device's own connection state; `GetDoNotDisturb` and
+//!   `GetForwarding` give the features ([`config::Resync`] can turn these
+//!   off). A snapshot overtaken by events for its device (a per-device
+//!   generation counter) is read again, up to 3 times.
+//! - **Events**: each carries a bus-wide sequence number; a subscriber's
+//!   queue is bounded; a full queue disconnects that subscriber with
+//!   [`CloseReason::Lagged`] (naming the last sequence number it got) and
+//!   nobody waits. The bus keeps a bounded history for resumption.
+//! - **State is the device's view**: a snapshot only knows the device's
+//!   own connection, so parties learnt from earlier events are kept and
+//!   new ones have an unknown (`None`) state until an event tells it.
+//!
+//! ## Not done here
+//! - VTI-XML: selecting it is refused ([`ConfigError::ProtocolNotAvailable`]).
+//! - The guide's single "CSTA link" per domain for forwarding is not
+//!   separated from the supervision links: every request for a device goes
+//!   over the link supervising it.
+//! - Adding or removing devices while running (the allocation is computed at
+//!   start; restart to change it, as the guide says for its services).
+//! - PDU traces (guide 10.6), voicemail number and CCO counts of 10.5.
+//! - Events for a monitor whose `MonitorStart` answer has not been
+//!   processed yet are skipped (the snapshot that follows covers them).
+//! - Monitors are not stopped one by one at shutdown: the links close.
+
+pub mod allocation;
+pub mod backoff;
+pub mod config;
+pub mod control;
+pub mod error;
+pub mod events;
+mod monitor;
+pub mod provider;
+mod service;
+pub mod state;
+
+pub use allocation::{Placement, SiteCluster, SitePattern};
+pub use config::{DeviceSettings, LinkSettings, Protocol, Resync, SessionMode, TelephonyConfig};
+pub use error::{ConfigError, ControlError};
+pub use events::{
+    CloseReason, Envelope, EventBus, Filter, SubscribeError, Subscription, TelephonyEvent,
+};
+pub use provider::ProviderState;
+pub use service::{DevicePlacement, Telephony};
+pub use state::{Activity, CallView, DeviceState, Forward, Party};
+pub use twp_csta::{ForwardingType, LocalConnectionState};

@@ -70,7 +70,6 @@ struct Status {
 #[derive(Clone)]
 pub(crate) struct Context {
     pub bus: EventBus,
-    pub domain: String,
     pub backoff: Backoff,
     pub request_timeout: Duration,
     pub heartbeat_interval: Option<Duration>,
@@ -241,11 +240,7 @@ impl Provider {
 }
 
 /// Runs the provider until `shutdown` turns true.
-pub(crate) async fn supervise(
-    p: Arc<Provider>,
-    ctx: Context,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn supervise(p: Arc<Provider>, ctx: Context, mut shutdown: watch::Receiver<bool>) {
     let mut attempt = 0u32;
     let mut jitter = Jitter::seeded_from_clock(p.index as u64);
     loop {
@@ -305,7 +300,11 @@ async fn run(
         }
         if next == p.devices.len() && inflight.is_empty() && !p.is_synced() {
             p.synced.store(true, Ordering::Release);
-            info!(link = p.index, devices = lock(&p.xrefs).len(), "link resynced");
+            info!(
+                link = p.index,
+                devices = lock(&p.xrefs).len(),
+                "link resynced"
+            );
             ctx.progress.notify_waiters();
         }
         tokio::select! {
@@ -335,7 +334,9 @@ fn on_event(p: &Provider, ctx: &Context, e: Event) {
         Some(d) => d.apply_event(&e.kind, &ctx.bus),
         // Its MonitorStart answer is still on its way: the snapshot that
         // follows the monitor covers what this event said.
-        None => debug!(link = p.index, xref = %e.cross_ref_id, "event for an unknown monitor skipped"),
+        None => {
+            debug!(link = p.index, xref = %e.cross_ref_id, "event for an unknown monitor skipped")
+        }
     }
 }
 

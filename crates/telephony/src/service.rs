@@ -83,7 +83,6 @@ impl Telephony {
         let (stop, stop_rx) = watch::channel(false);
         let ctx = Context {
             bus: bus.clone(),
-            domain: config.domain.clone(),
             backoff: config.backoff,
             request_timeout: config.request_timeout,
             heartbeat_interval: config.heartbeat_interval,
@@ -217,9 +216,8 @@ impl Telephony {
     /// `Shutdown` and waits for the tasks.
     pub async fn shutdown(&self) {
         self.inner.stop.send_replace(true);
-        let tasks: Vec<JoinHandle<()>> = std::mem::take(
-            &mut *self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner()),
-        );
+        let tasks: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         for t in tasks {
             let _ = t.await;
         }

@@ -138,9 +138,9 @@ impl DeviceState {
             // Connected with nobody else connected yet: calling out.
             let talking = self.calls.iter().any(|c| {
                 c.state == S::Connected
-                    && c.parties.iter().any(|p| {
-                        p.device != self.number && p.state == Some(S::Connected)
-                    })
+                    && c.parties
+                        .iter()
+                        .any(|p| p.device != self.number && p.state == Some(S::Connected))
             });
             if talking {
                 Activity::InCall
@@ -470,8 +470,7 @@ impl DeviceState {
                 return self.finish(before, Vec::new());
             }
             EventKind::MessageWaiting {
-                message_waiting_on,
-                ..
+                message_waiting_on, ..
             } => {
                 self.message_waiting = *message_waiting_on;
                 return self.finish(before, Vec::new());
@@ -644,7 +643,11 @@ impl ActiveOrder for LocalConnectionState {
             S::Fail => 1,
             S::Null => 0,
         };
-        if rank(self) >= rank(other) { self } else { other }
+        if rank(self) >= rank(other) {
+            self
+        } else {
+            other
+        }
     }
 }
 
