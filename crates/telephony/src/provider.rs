@@ -185,14 +185,14 @@ impl Provider {
         };
         if was_connected {
             warn!(link = self.index, %reason, "CSTA link down");
+            for d in &self.devices {
+                d.update(&ctx.bus, |s| s.set_supervised(false));
+            }
             ctx.bus.publish([TelephonyEvent::LinkStateChanged {
                 link: self.index,
                 connected: false,
                 reason: Some(reason),
             }]);
-            for d in &self.devices {
-                d.update(&ctx.bus, |s| s.set_supervised(false));
-            }
         }
         ctx.progress.notify_waiters();
     }

@@ -61,6 +61,15 @@ impl CallView {
         }
     }
 
+    fn ensure_party(&mut self, device: &str, state: LocalConnectionState) {
+        match self.parties.iter_mut().find(|p| p.device == device) {
+            Some(p) => {
+                p.state.get_or_insert(state);
+            }
+            None => self.set_party(device, Some(state)),
+        }
+    }
+
     fn remove_party(&mut self, device: &str) {
         self.parties.retain(|p| p.device != device);
     }
@@ -279,8 +288,10 @@ impl DeviceState {
                     let c = self.upsert(id);
                     c.calling = num(calling_device).map(str::to_owned).or(c.calling.take());
                     c.called = num(called_device).map(str::to_owned).or(c.called.take());
+                    // The calling side is connected once the call is
+                    // offered (ECMA-269), unless an event said otherwise.
                     if let Some(d) = num(calling_device) {
-                        c.set_party(d, None);
+                        c.ensure_party(d, S::Connected);
                     }
                     if let Some(d) = num(alerting_device).or(connection.device_number()) {
                         c.set_party(d, Some(state));
