@@ -165,7 +165,7 @@ impl Telephony {
             })
             .map(|(_, (d, _))| d.snapshot())
             .collect();
-        v.sort_by(|a, b| key(&a.number).cmp(&key(&b.number)));
+        v.sort_by_key(|a| key(&a.number));
         v
     }
 

@@ -308,11 +308,11 @@ impl DeviceState {
                     let releasing = num(releasing_device).or(connection.device_number());
                     if releasing == Some(me.as_str()) {
                         ended.extend(self.remove_call(id));
-                    } else if let Some(d) = releasing {
-                        if self.call(id).is_some() {
-                            self.upsert(id).remove_party(d);
-                            touched.push(id.to_owned());
-                        }
+                    } else if let Some(d) = releasing
+                        && self.call(id).is_some()
+                    {
+                        self.upsert(id).remove_party(d);
+                        touched.push(id.to_owned());
                     }
                 }
             }
