@@ -796,6 +796,163 @@ mod tests {
         assert_eq!(ev.len(), 3, "{ev:?}"); // NEW, OLD ended, device summary
     }
 
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const CALLS: [&str; 3] = ["C1", "C2", "C3"];
+        const DEVICES: [&str; 4] = ["100", "200", "300", "0612"];
+
+        fn arb_state() -> impl Strategy<Value = Option<LocalConnectionState>> {
+            prop::option::of(prop::sample::select(LocalConnectionState::ALL.to_vec()))
+        }
+
+        fn arb_event() -> impl Strategy<Value = EventKind> {
+            (
+                0u8..12,
+                0usize..3,
+                0usize..3,
+                0usize..4,
+                0usize..4,
+                arb_state(),
+            )
+                .prop_map(|(k, c, c2, a, b, st)| {
+                    let conn = ConnectionId::new(CALLS[c], DEVICES[a]);
+                    let info = CallEventInfo {
+                        state: st,
+                        cause: None,
+                    };
+                    let (da, db) = (d(DEVICES[a]), d(DEVICES[b]));
+                    match k {
+                        0 => EventKind::ServiceInitiated {
+                            connection: conn,
+                            initiating_device: da,
+                            info,
+                        },
+                        1 => EventKind::Originated {
+                            connection: conn,
+                            calling_device: da,
+                            called_device: db,
+                            info,
+                        },
+                        2 => EventKind::Delivered {
+                            connection: conn,
+                            alerting_device: da,
+                            calling_device: db,
+                            called_device: None,
+                            last_redirection_device: None,
+                            info,
+                        },
+                        3 => EventKind::Established {
+                            connection: conn,
+                            answering_device: da,
+                            calling_device: db,
+                            called_device: None,
+                            last_redirection_device: None,
+                            info,
+                        },
+                        4 => EventKind::ConnectionCleared {
+                            connection: conn,
+                            releasing_device: da,
+                            info,
+                        },
+                        5 => EventKind::CallCleared { call: conn, info },
+                        6 => EventKind::Diverted {
+                            connection: conn,
+                            diverting_device: da,
+                            new_destination: db,
+                            calling_device: None,
+                            called_device: None,
+                            info,
+                        },
+                        7 => EventKind::Held {
+                            connection: conn,
+                            holding_device: da,
+                            info,
+                        },
+                        8 => EventKind::Retrieved {
+                            connection: conn,
+                            retrieving_device: da,
+                            info,
+                        },
+                        9 => EventKind::Failed {
+                            connection: conn,
+                            failing_device: da,
+                            calling_device: None,
+                            called_device: None,
+                            info,
+                        },
+                        10 => EventKind::Transferred {
+                            primary_old_call: conn,
+                            secondary_old_call: Some(ConnectionId::new(CALLS[c2], DEVICES[a])),
+                            transferring_device: da,
+                            transferred_to_device: db.clone(),
+                            connections: vec![ConnectionListItem {
+                                new_connection: Some(ConnectionId::new(CALLS[c2], DEVICES[b])),
+                                old_connection: None,
+                                endpoint: db,
+                            }],
+                            info,
+                        },
+                        _ => EventKind::Conferenced {
+                            primary_old_call: conn,
+                            secondary_old_call: Some(ConnectionId::new(CALLS[c2], DEVICES[a])),
+                            conferencing_device: da,
+                            added_party: db.clone(),
+                            connections: vec![ConnectionListItem {
+                                new_connection: Some(ConnectionId::new(CALLS[c2], DEVICES[b])),
+                                old_connection: None,
+                                endpoint: db,
+                            }],
+                            info,
+                        },
+                    }
+                })
+        }
+
+        proptest! {
+            /// Any event sequence keeps the view consistent: one entry per
+            /// call, one entry per party, ended calls reported as Null and
+            /// gone, live calls never reported as Null.
+            #[test]
+            fn any_event_sequence_keeps_the_view_consistent(events in prop::collection::vec(arb_event(), 0..40)) {
+                let mut s = dev();
+                for e in &events {
+                    let out = s.apply(e);
+                    let mut ids: Vec<&str> = s.calls.iter().map(|c| c.call_id.as_str()).collect();
+                    ids.sort_unstable();
+                    let n = ids.len();
+                    ids.dedup();
+                    prop_assert_eq!(ids.len(), n, "duplicate call");
+                    for c in &s.calls {
+                        let mut ps: Vec<&str> = c.parties.iter().map(|p| p.device.as_str()).collect();
+                        ps.sort_unstable();
+                        let n = ps.len();
+                        ps.dedup();
+                        prop_assert_eq!(ps.len(), n, "duplicate party");
+                    }
+                    for ev in out {
+                        if let TelephonyEvent::CallStateChanged { call, .. } = ev {
+                            let live = s.call(&call.call_id).is_some();
+                            if call.state == LocalConnectionState::Null {
+                                prop_assert!(!live || s.call(&call.call_id).is_some_and(|c| c.state == LocalConnectionState::Null));
+                            } else {
+                                prop_assert!(live);
+                            }
+                        }
+                    }
+                    if let EventKind::CallCleared { call, .. } = e {
+                        prop_assert!(s.call(call.call_id.as_deref().unwrap_or_default()).is_none());
+                    }
+                }
+                // A snapshot always wins.
+                s.apply_snapshot(&[]);
+                prop_assert!(s.calls.is_empty());
+                prop_assert_eq!(s.activity(), Activity::Idle);
+            }
+        }
+    }
+
     #[test]
     fn features() {
         let mut s = dev();
