@@ -55,6 +55,15 @@
 //!   queue is bounded; a full queue disconnects that subscriber with
 //!   [`CloseReason::Lagged`] (naming the last sequence number it got) and
 //!   nobody waits. The bus keeps a bounded history for resumption.
+//! - **Ordering**: events of one device (one monitor, one link) reach the
+//!   bus in the order the PBX sent them, and the state a subscriber reads
+//!   is never older than the events it got (events are published under the
+//!   device's lock). Events of devices on *different* links are not ordered
+//!   with each other: a client waits on its own device's events.
+//! - **Lifecycle**: [`Telephony::start`] spawns one task per link;
+//!   [`Telephony::shutdown`] stops them, closes the links and ends every
+//!   subscription with [`CloseReason::Shutdown`]. Dropping the last handle
+//!   also stops the tasks.
 //! - **State is the device's view**: a snapshot only knows the device's
 //!   own connection, so parties learnt from earlier events are kept and
 //!   new ones have an unknown (`None`) state until an event tells it.

@@ -26,6 +26,14 @@ pub(crate) struct Inner {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+impl Drop for Inner {
+    /// The last handle is gone: providers stop, subscriptions end.
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+        self.bus.close();
+    }
+}
+
 /// The running engine; cheap to clone.
 #[derive(Clone)]
 pub struct Telephony {

@@ -271,7 +271,14 @@ async fn hold_retrieve_conference_digits_and_single_step_transfer() {
     })
     .await;
     tel.hang_up("1002", None).await.unwrap();
-    until(&mut sub, "1002 leaves", call_state("1002", S::Null)).await;
+    // (1002's first call already ended, as a Null event, when it merged.)
+    eventually("1003 sees 1002 leave the conference", || {
+        let d = tel.device("1003").unwrap();
+        d.calls.len() == 1
+            && d.calls[0].call_id == conf
+            && !d.calls[0].parties.iter().any(|p| p.device == "1002")
+    })
+    .await;
 
     // 1003 passes its call to 1005 without consultation.
     tel.single_step_transfer("1003", None, "1005")
@@ -416,4 +423,103 @@ async fn callback_reports_a_user_who_does_not_answer() {
     );
     eventually("attempt cleared", || sim.calls().is_empty()).await;
     tel.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_survives_a_quick_reconnect_and_events_resume() {
+    let (sim, addrs) = sim().await;
+    let tel = engine(&addrs).await;
+    let mut sub = tel
+        .subscribe(Filter::devices(["1015"]), 4096, None)
+        .unwrap();
+    sim.external_call("0677777777", "1015").unwrap();
+    until(&mut sub, "ringing", call_state("1015", S::Alerting)).await;
+    tel.answer("1015", None).await.unwrap();
+    until(&mut sub, "connected", call_state("1015", S::Connected)).await;
+    let call = tel.device("1015").unwrap().calls[0].call_id.clone();
+
+    assert_eq!(sim.drop_links(Some(0)), 1);
+    until(&mut sub, "link 0 down", |e| {
+        matches!(
+            e,
+            TelephonyEvent::LinkStateChanged {
+                link: 0,
+                connected: false,
+                ..
+            }
+        )
+    })
+    .await;
+    until(&mut sub, "1015 supervised again", |e| {
+        matches!(e, TelephonyEvent::DeviceStateChanged { device, supervised: true, .. } if device == "1015")
+    })
+    .await;
+    assert!(tel.wait_synced(Duration::from_secs(10)).await);
+    // The other link never noticed.
+    assert_eq!(tel.providers()[1].reconnects, 0);
+    assert_eq!(tel.providers()[0].reconnects, 1);
+    let d = tel.device("1015").unwrap();
+    assert_eq!(d.calls.len(), 1);
+    assert_eq!(
+        (d.calls[0].call_id.as_str(), d.calls[0].state),
+        (call.as_str(), S::Connected)
+    );
+    // Parties learnt before the outage are kept.
+    assert!(d.calls[0].parties.iter().any(|p| p.device == "0677777777"));
+
+    sim.hang_up("0677777777").unwrap();
+    until(
+        &mut sub,
+        "call ends after the reconnect",
+        call_state("1015", S::Null),
+    )
+    .await;
+    tel.shutdown().await;
+}
+
+#[tokio::test]
+async fn placements_follow_the_site_lists() {
+    let addrs: Vec<std::net::SocketAddr> = vec![
+        "127.0.0.1:9".parse().unwrap(),
+        "127.0.0.1:9".parse().unwrap(),
+    ];
+    let mut cfg = config(&addrs);
+    cfg.links[1].capacity = 5;
+    let tel = Telephony::start(cfg).unwrap();
+    let p = tel.placements();
+    let on = |n: &str| p.iter().find(|x| x.number == n).unwrap().clone();
+    assert_eq!(on("1000").link, Some(0));
+    assert_eq!(
+        on("1000").placement,
+        Some(twp_telephony::Placement::Explicit)
+    );
+    // Site 2 has 10 devices for 5 places on its link: 5 overflow to link 0.
+    let overflow = p
+        .iter()
+        .filter(|x| x.placement == Some(twp_telephony::Placement::Overflow))
+        .count();
+    assert_eq!(overflow, 5);
+    assert!(p.iter().all(|x| x.link.is_some()));
+    assert_eq!(tel.providers()[1].allocated, 5);
+    tel.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_handle_closes_the_links() {
+    let (sim, addrs) = sim().await;
+    let tel = engine(&addrs).await;
+    assert_eq!(sim.links().len(), 2);
+    let mut sub = tel.subscribe(Filter::All, 4096, None).unwrap();
+    drop(tel);
+    eventually("links closed", || sim.links().is_empty()).await;
+    // Subscriptions end too, once drained.
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Err(reason) = sub.recv().await {
+                break reason;
+            }
+        }
+    })
+    .await;
+    assert_eq!(end.unwrap(), CloseReason::Shutdown);
 }
