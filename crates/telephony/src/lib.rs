@@ -38,6 +38,12 @@
 //! - **Supervision is permanent**: every configured device is monitored on
 //!   the link the allocation gave it, once, whatever the number of
 //!   subscribers (one monitor per device). Subscribers filter the bus.
+//! - **Opening a link**: TCP, then the session the switch wants
+//!   ([`SessionMode`]): ECMA-354 `StartApplicationSession` (its timer reset
+//!   with `ResetApplicationSessionTimer` at half the requested duration;
+//!   a failed reset reopens the link), `SystemRegister`, or nothing.
+//!   `SystemStatus` requests from the switch are answered by the link;
+//!   other switch requests are refused.
 //! - **Link loss**: the `twp_csta::Link` closes itself on EOF, I/O error,
 //!   malformed frame or body, or lost heartbeat (half-open TCP) and says
 //!   why; the provider publishes `LinkStateChanged { connected: false,

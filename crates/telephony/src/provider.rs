@@ -208,7 +208,14 @@ impl Provider {
     async fn open(
         &self,
         ctx: &Context,
-    ) -> Result<(Link, tokio::sync::mpsc::Receiver<LinkEvent>), String> {
+    ) -> Result<
+        (
+            Link,
+            tokio::sync::mpsc::Receiver<LinkEvent>,
+            Option<KeepAlive>,
+        ),
+        String,
+    > {
         let addr = (self.settings.host.as_str(), self.settings.port);
         let connect = Link::connect(addr, self.link_config(ctx));
         let (link, rx) = tokio::time::timeout(ctx.request_timeout, connect)
@@ -227,15 +234,61 @@ impl Provider {
             } => link
                 .start_application_session(application_id, *duration_secs)
                 .await
-                .map(drop),
-            SessionMode::SystemRegister => link.request(Request::SystemRegister).await.map(drop),
-            SessionMode::None => Ok(()),
+                .map(|session_id| {
+                    duration_secs.map(|secs| KeepAlive {
+                        session_id,
+                        duration_secs: secs.max(2),
+                    })
+                }),
+            SessionMode::SystemRegister => {
+                link.request(Request::SystemRegister).await.map(|_| None)
+            }
+            SessionMode::None => Ok(None),
         };
-        if let Err(e) = opened {
-            link.close();
-            return Err(format!("session refused: {e}"));
+        match opened {
+            Ok(keep_alive) => Ok((link, rx, keep_alive)),
+            Err(e) => {
+                link.close();
+                Err(format!("session refused: {e}"))
+            }
         }
-        Ok((link, rx))
+    }
+}
+
+/// An ECMA-354 session with a duration: its timer is reset at half the
+/// duration, or the switch would end it.
+pub(crate) struct KeepAlive {
+    session_id: String,
+    duration_secs: u32,
+}
+
+/// Resets the session timer until the link closes; a failed reset closes
+/// the link (the provider then reopens it).
+async fn keep_session_alive(link: Link, k: KeepAlive) {
+    let every = Duration::from_secs(u64::from(k.duration_secs) / 2);
+    loop {
+        tokio::time::sleep(every).await;
+        if !link.is_open() {
+            return;
+        }
+        let reset = Request::ResetApplicationSessionTimer {
+            session_id: k.session_id.clone(),
+            requested_session_duration: Some(k.duration_secs),
+        };
+        if let Err(e) = link.request(reset).await {
+            warn!(error = %e, "application session could not be kept alive; reopening the link");
+            link.close();
+            return;
+        }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -252,8 +305,10 @@ pub(crate) async fn supervise(p: Arc<Provider>, ctx: Context, mut shutdown: watc
             _ = shutdown.changed() => break,
         };
         match opened {
-            Ok((link, rx)) => {
+            Ok((link, rx, keep_alive)) => {
                 attempt = 0;
+                let _keep_alive = keep_alive
+                    .map(|k| AbortOnDrop(tokio::spawn(keep_session_alive(link.clone(), k))));
                 p.set_up(link.clone(), &ctx);
                 let reason = run(&p, &ctx, link, rx, &mut shutdown).await;
                 match reason {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use twp_csta::{Message, Response};
+use twp_csta::{Message, Request, Response};
 use twp_telephony::{ControlError, DeviceSettings, Telephony, TelephonyConfig};
 
 #[derive(Clone, Copy)]
@@ -226,5 +226,72 @@ async fn unreachable_pbx_fails_fast_and_backs_off() {
     assert!(matches!(err, ControlError::LinkDown { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_millis(50));
     assert!(!tel.providers()[0].connected);
+    tel.shutdown().await;
+}
+
+/// A well-behaved minimal PBX that counts session timer resets.
+async fn session_pbx(resets: Arc<AtomicUsize>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let resets = resets.clone();
+            tokio::spawn(async move {
+                while let Some((id, body)) = read_frame(&mut s).await {
+                    let answer = match twp_csta::decode(&body) {
+                        Ok(Message::Request(Request::StartApplicationSession { .. })) => {
+                            Response::StartApplicationSessionPos {
+                                session_id: "S1".into(),
+                                actual_protocol_version: None,
+                                actual_session_duration: Some(2),
+                            }
+                        }
+                        Ok(Message::Request(Request::ResetApplicationSessionTimer {
+                            session_id,
+                            ..
+                        })) => {
+                            assert_eq!(session_id, "S1");
+                            resets.fetch_add(1, Ordering::SeqCst);
+                            Response::ResetApplicationSessionTimerPos {
+                                actual_session_duration: Some(2),
+                            }
+                        }
+                        Ok(Message::Request(Request::MonitorStart { .. })) => {
+                            Response::MonitorStart {
+                                cross_ref_id: "X1".into(),
+                            }
+                        }
+                        Ok(Message::Request(Request::SnapshotDevice { .. })) => {
+                            Response::SnapshotDevice { calls: Vec::new() }
+                        }
+                        _ => Response::SystemStatus,
+                    };
+                    let body = twp_csta::encode(&Message::Response(answer));
+                    write_frame(&mut s, &id, body.as_bytes()).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_session_is_kept_alive() {
+    let resets = Arc::new(AtomicUsize::new(0));
+    let addr = session_pbx(resets.clone()).await;
+    let mut cfg = one_device(addr);
+    cfg.links[0].session = twp_telephony::SessionMode::ApplicationSession {
+        application_id: "twp-test".into(),
+        duration_secs: Some(2),
+    };
+    cfg.resync.features = false;
+    let tel = Telephony::start(cfg).unwrap();
+    assert!(tel.wait_synced(Duration::from_secs(5)).await);
+    assert!(tel.device("1000").unwrap().supervised);
+    eventually("a session timer reset", || {
+        resets.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    assert!(tel.providers()[0].connected);
     tel.shutdown().await;
 }
