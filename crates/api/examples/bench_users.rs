@@ -112,17 +112,19 @@ async fn run(backend: Backend, users: usize, concurrency: usize) {
         if let Some(a) = after {
             url.push_str(&format!("&after={a}"));
         }
+        // timed to the last byte of the page; parsing it is the client's business
         let t = Instant::now();
-        let page: Value = http
+        let bytes = http
             .get(&url)
             .header("authorization", &auth)
             .send()
             .await
             .unwrap()
-            .json()
+            .bytes()
             .await
             .unwrap();
         page_times.push(t.elapsed());
+        let page: Value = serde_json::from_slice(&bytes).unwrap();
         listed += page["items"].as_array().unwrap().len();
         match page["next"].as_i64() {
             Some(n) => after = Some(n),
@@ -141,6 +143,59 @@ async fn run(backend: Backend, users: usize, concurrency: usize) {
         ms(pct(0.5)),
         ms(pct(0.95)),
         ms(*page_times.last().unwrap()),
+    );
+    // The same pages straight from the store, without HTTP and JSON.
+    let mut store_times = Vec::new();
+    let mut after = None;
+    let mut conn = db.store.read().await.unwrap();
+    loop {
+        let t = Instant::now();
+        let page = twp_store::users::list(
+            &mut conn,
+            twp_domain::CompanyId(cid),
+            &Default::default(),
+            &twp_store::PageRequest::new(after, Some(100)),
+        )
+        .await
+        .unwrap();
+        store_times.push(t.elapsed());
+        match page.next_after {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    drop(conn);
+    store_times.sort();
+    println!(
+        "{:<9} store-level list page: median {:.2} ms",
+        "",
+        ms(store_times[store_times.len() / 2])
+    );
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let server_ms = |method: &str, route: &str| {
+        let pick = |name: &str| {
+            let key = format!("{name}{{method=\"{method}\",route=\"{route}\"}} ");
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(&key))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        1000.0 * pick("twp_http_request_duration_seconds_sum")
+            / pick("twp_http_request_duration_seconds_count").max(1.0)
+    };
+    println!(
+        "{:<9} server-side mean: create {:.2} ms, list page {:.2} ms (from /metrics)",
+        "",
+        server_ms("POST", "/api/v1/companies/{companyId}/users"),
+        server_ms("GET", "/api/v1/companies/{companyId}/users"),
     );
     let _ = stop.send(());
     let _ = server.await;
@@ -187,7 +242,11 @@ async fn post(http: &Client, base: &str, path: &str, auth: &str, body: Value) ->
         .await
         .unwrap();
     let status = r.status();
-    let v: Value = r.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {v}");
-    v
+    let bytes = r.bytes().await.unwrap();
+    assert!(
+        status.is_success(),
+        "{path}: {status} {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    serde_json::from_slice(&bytes).unwrap()
 }

@@ -18,6 +18,7 @@ pub mod groups;
 mod migrate;
 mod page;
 mod pool;
+mod rowjson;
 mod sqlbuild;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]

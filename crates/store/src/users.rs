@@ -11,16 +11,101 @@ use twp_domain::{
 };
 
 use crate::page::like_pattern;
+use crate::rowjson::{flex_bool, json_page, json_page_sql, json_row, json_select};
 use crate::sqlbuild::{Value, Where};
 use crate::{Page, PageRequest, StoreError, name_key, now_ms};
 
-const USER_COLUMNS: &str = "id, company_id, domain_id, user_name, first_name, last_name, gsm, email, ip, \
-     enabled, culture, external_key, created_at, updated_at, \
-     password_hash IS NOT NULL AS has_password, vm_password_enc IS NOT NULL AS has_vm_password";
+/// Fields of a user row, as (JSON key, SQL expression).
+const USER_FIELDS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("company_id", "company_id"),
+    ("domain_id", "domain_id"),
+    ("user_name", "user_name"),
+    ("first_name", "first_name"),
+    ("last_name", "last_name"),
+    ("gsm", "gsm"),
+    ("email", "email"),
+    ("ip", "ip"),
+    ("enabled", "enabled"),
+    ("culture", "culture"),
+    ("external_key", "external_key"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
+    ("has_password", "password_hash IS NOT NULL"),
+    ("has_vm_password", "vm_password_enc IS NOT NULL"),
+];
 
-const DEVICE_COLUMNS: &str = "id, user_id, number, protocol, ip, video, one_number, ccos, sip_user_name, \
-     sip_proxy, sip_port, stun, realm, dtmf_method, g729, tls, \
-     password_enc IS NOT NULL AS has_password, sip_password_enc IS NOT NULL AS has_sip_password";
+const DEVICE_FIELDS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("user_id", "user_id"),
+    ("number", "number"),
+    ("protocol", "protocol"),
+    ("ip", "ip"),
+    ("video", "video"),
+    ("one_number", "one_number"),
+    ("ccos", "ccos"),
+    ("sip_user_name", "sip_user_name"),
+    ("sip_proxy", "sip_proxy"),
+    ("sip_port", "sip_port"),
+    ("stun", "stun"),
+    ("realm", "realm"),
+    ("dtmf_method", "dtmf_method"),
+    ("g729", "g729"),
+    ("tls", "tls"),
+    ("has_password", "password_enc IS NOT NULL"),
+    ("has_sip_password", "sip_password_enc IS NOT NULL"),
+];
+
+#[derive(serde::Deserialize)]
+struct UserRow {
+    id: i64,
+    company_id: i64,
+    domain_id: i64,
+    user_name: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    gsm: Option<String>,
+    email: Option<String>,
+    ip: Option<String>,
+    #[serde(deserialize_with = "flex_bool")]
+    enabled: bool,
+    culture: Option<String>,
+    external_key: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    #[serde(deserialize_with = "flex_bool")]
+    has_password: bool,
+    #[serde(deserialize_with = "flex_bool")]
+    has_vm_password: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct DeviceRow {
+    id: i64,
+    user_id: i64,
+    number: String,
+    protocol: String,
+    ip: Option<String>,
+    #[serde(deserialize_with = "flex_bool")]
+    video: bool,
+    #[serde(deserialize_with = "flex_bool")]
+    one_number: bool,
+    ccos: Option<i64>,
+    sip_user_name: Option<String>,
+    sip_proxy: Option<String>,
+    sip_port: Option<i64>,
+    stun: Option<String>,
+    realm: Option<String>,
+    dtmf_method: Option<String>,
+    #[serde(deserialize_with = "flex_bool")]
+    g729: bool,
+    #[serde(deserialize_with = "flex_bool")]
+    tls: bool,
+    #[serde(deserialize_with = "flex_bool")]
+    has_password: bool,
+    #[serde(deserialize_with = "flex_bool")]
+    has_sip_password: bool,
+}
 
 /// Filters of the user list.
 #[derive(Debug, Default, Clone)]
@@ -44,71 +129,73 @@ pub struct UserSecrets {
     pub vm_password: SecretChange,
 }
 
-fn get_bool(r: &AnyRow, col: &str) -> Result<bool, sqlx::Error> {
-    // SQLite reports computed booleans as integers.
-    r.try_get::<bool, _>(col)
-        .or_else(|_| r.try_get::<i64, _>(col).map(|v| v != 0))
+fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
+    Ok(user_from(json_row(r)?))
 }
 
-fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
-    Ok(User {
-        id: UserId(r.try_get("id")?),
-        company_id: CompanyId(r.try_get("company_id")?),
+fn user_from(u: UserRow) -> User {
+    User {
+        id: UserId(u.id),
+        company_id: CompanyId(u.company_id),
         data: UserData {
-            domain_id: DomainId(r.try_get("domain_id")?),
-            user_name: r.try_get("user_name")?,
-            first_name: r.try_get("first_name")?,
-            last_name: r.try_get("last_name")?,
-            gsm: r.try_get("gsm")?,
-            email: r.try_get("email")?,
-            ip: r.try_get("ip")?,
-            enabled: get_bool(r, "enabled")?,
-            culture: r.try_get("culture")?,
-            external_key: r.try_get("external_key")?,
+            domain_id: DomainId(u.domain_id),
+            user_name: u.user_name,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            gsm: u.gsm,
+            email: u.email,
+            ip: u.ip,
+            enabled: u.enabled,
+            culture: u.culture,
+            external_key: u.external_key,
         },
-        has_password: get_bool(r, "has_password")?,
-        has_vm_password: get_bool(r, "has_vm_password")?,
+        has_password: u.has_password,
+        has_vm_password: u.has_vm_password,
         devices: Vec::new(),
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+    }
 }
 
 fn device_from_row(r: &AnyRow) -> Result<Device, sqlx::Error> {
-    let protocol: String = r.try_get("protocol")?;
-    let dtmf: Option<String> = r.try_get("dtmf_method")?;
+    device_from(json_row(r)?)
+}
+
+fn device_from(d: DeviceRow) -> Result<Device, sqlx::Error> {
     let bad =
         |what: &str, v: &str| sqlx::Error::Decode(format!("stored {what} '{v}' is invalid").into());
-    let port: Option<i64> = r.try_get("sip_port")?;
     Ok(Device {
-        id: r.try_get("id")?,
-        user_id: UserId(r.try_get("user_id")?),
+        id: d.id,
+        user_id: UserId(d.user_id),
         data: DeviceData {
-            number: r.try_get("number")?,
-            protocol: protocol.parse().map_err(|_| bad("protocol", &protocol))?,
-            ip: r.try_get("ip")?,
-            video: get_bool(r, "video")?,
+            protocol: d
+                .protocol
+                .parse()
+                .map_err(|_| bad("protocol", &d.protocol))?,
+            number: d.number,
+            ip: d.ip,
+            video: d.video,
             sip: SipSettings {
-                one_number: get_bool(r, "one_number")?,
-                ccos: r.try_get("ccos")?,
-                user_name: r.try_get("sip_user_name")?,
-                proxy: r.try_get("sip_proxy")?,
-                port: port.and_then(|p| u16::try_from(p).ok()),
-                stun: r.try_get("stun")?,
-                realm: r.try_get("realm")?,
-                dtmf_method: match dtmf {
-                    Some(d) => Some(
-                        d.parse::<DtmfMethod>()
-                            .map_err(|_| bad("DTMF method", &d))?,
+                one_number: d.one_number,
+                ccos: d.ccos,
+                user_name: d.sip_user_name,
+                proxy: d.sip_proxy,
+                port: d.sip_port.and_then(|p| u16::try_from(p).ok()),
+                stun: d.stun,
+                realm: d.realm,
+                dtmf_method: match d.dtmf_method {
+                    Some(m) => Some(
+                        m.parse::<DtmfMethod>()
+                            .map_err(|_| bad("DTMF method", &m))?,
                     ),
                     None => None,
                 },
-                g729: get_bool(r, "g729")?,
-                tls: get_bool(r, "tls")?,
+                g729: d.g729,
+                tls: d.tls,
             },
         },
-        has_password: get_bool(r, "has_password")?,
-        has_sip_password: get_bool(r, "has_sip_password")?,
+        has_password: d.has_password,
+        has_sip_password: d.has_sip_password,
     })
 }
 
@@ -236,7 +323,8 @@ pub async fn get(
     id: UserId,
 ) -> Result<User, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND company_id = $2"
+        "SELECT {} FROM users WHERE id = $1 AND company_id = $2",
+        json_select(c, USER_FIELDS)
     ))
     .bind(id.0)
     .bind(company.0)
@@ -244,13 +332,7 @@ pub async fn get(
     .await?
     .ok_or(StoreError::NotFound("user"))?;
     let mut user = user_from_row(&row)?;
-    let rows = sqlx::query(&format!(
-        "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 ORDER BY id"
-    ))
-    .bind(id.0)
-    .fetch_all(c)
-    .await?;
-    user.devices = rows.iter().map(device_from_row).collect::<Result<_, _>>()?;
+    attach_devices(c, std::slice::from_mut(&mut user)).await?;
     Ok(user)
 }
 
@@ -295,20 +377,20 @@ pub async fn list(
             [Value::I64(g)],
         );
     }
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY u.id LIMIT ${}",
+    let tail = format!(
+        "FROM users u WHERE {} ORDER BY u.id LIMIT ${}",
         w.sql(),
         w.next_param()
     );
-    let rows = w
+    let sql = json_page_sql(c, USER_FIELDS, &tail);
+    let row = w
         .bind(sqlx::query(&sql))
         .bind(page.fetch_limit())
-        .fetch_all(&mut *c)
+        .fetch_one(&mut *c)
         .await?;
-    let users = rows
-        .iter()
-        .map(user_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows: Vec<UserRow> = json_page(&row)?;
+    rows.sort_by_key(|u| u.id);
+    let users = rows.into_iter().map(user_from).collect();
     let mut page = Page::from_rows(users, page, |u| u.id.0);
     attach_devices(c, &mut page.items).await?;
     Ok(page)
@@ -321,16 +403,16 @@ async fn attach_devices(c: &mut AnyConnection, users: &mut [User]) -> Result<(),
     }
     // ids come from the database, not from request text
     let ids: Vec<String> = users.iter().map(|u| u.id.0.to_string()).collect();
-    let rows = sqlx::query(&format!(
-        "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id IN ({}) ORDER BY id",
-        ids.join(",")
-    ))
-    .persistent(false) // a new text per page: keep it out of the statement cache
-    .fetch_all(c)
-    .await?;
+    let tail = format!("FROM devices WHERE user_id IN ({})", ids.join(","));
+    let row = sqlx::query(&json_page_sql(c, DEVICE_FIELDS, &tail))
+        .persistent(false) // a new text per page: keep it out of the statement cache
+        .fetch_one(&mut *c)
+        .await?;
+    let mut rows: Vec<DeviceRow> = json_page(&row)?;
+    rows.sort_by_key(|d| d.id);
     let mut by_user: HashMap<i64, Vec<Device>> = HashMap::new();
-    for r in &rows {
-        let d = device_from_row(r)?;
+    for r in rows {
+        let d = device_from(r)?;
         by_user.entry(d.user_id.0).or_default().push(d);
     }
     for u in users {
@@ -498,7 +580,8 @@ pub async fn get_device(
     id: i64,
 ) -> Result<Device, StoreError> {
     let r = sqlx::query(&format!(
-        "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1 AND user_id = $2 AND company_id = $3"
+        "SELECT {} FROM devices WHERE id = $1 AND user_id = $2 AND company_id = $3",
+        json_select(c, DEVICE_FIELDS)
     ))
     .bind(id)
     .bind(user.0)

@@ -61,6 +61,11 @@
 //!   queue is bounded; a full queue disconnects that subscriber with
 //!   [`CloseReason::Lagged`] (naming the last sequence number it got) and
 //!   nobody waits. The bus keeps a bounded history for resumption.
+//! - **Early events**: an event can overtake the processing of its
+//!   monitor's `MonitorStart` answer; while a link is resyncing such
+//!   events are kept (up to 4,096 per link) and applied, in order, when
+//!   the monitor is registered. Afterwards, events for unknown monitors
+//!   are skipped.
 //! - **Ordering**: events of one device (one monitor, one link) reach the
 //!   bus in the order the PBX sent them, and the state a subscriber reads
 //!   is never older than the events it got (events are published under the
@@ -82,8 +87,6 @@
 //! - Adding or removing devices while running (the allocation is computed at
 //!   start; restart to change it, as the guide says for its services).
 //! - PDU traces (guide 10.6), voicemail number and CCO counts of 10.5.
-//! - Events for a monitor whose `MonitorStart` answer has not been
-//!   processed yet are skipped (the snapshot that follows covers them).
 //! - Monitors are not stopped one by one at shutdown: the links close.
 
 pub mod allocation;

@@ -85,7 +85,7 @@ pub(crate) struct Provider {
     pub devices: Vec<Arc<DeviceEntry>>,
     status: Mutex<Status>,
     link: Mutex<Option<Link>>,
-    xrefs: Mutex<HashMap<String, Arc<DeviceEntry>>>,
+    xrefs: Mutex<Monitors>,
     synced: AtomicBool,
 }
 
@@ -106,7 +106,7 @@ impl Provider {
                 last_error: None,
             }),
             link: Mutex::new(None),
-            xrefs: Mutex::new(HashMap::new()),
+            xrefs: Mutex::new(Monitors::default()),
             synced: AtomicBool::new(false),
         }
     }
@@ -121,7 +121,7 @@ impl Provider {
             sites: self.settings.sites.iter().map(|p| p.to_string()).collect(),
             connected: s.connected,
             since: s.since,
-            current: lock(&self.xrefs).len(),
+            current: lock(&self.xrefs).by_xref.len(),
             allocated: self.devices.len(),
             count: self.settings.capacity,
             reconnects: s.connections.saturating_sub(1),
@@ -172,7 +172,7 @@ impl Provider {
             link.close();
         }
         self.synced.store(false, Ordering::Release);
-        lock(&self.xrefs).clear();
+        *lock(&self.xrefs) = Monitors::default();
         let was_connected = {
             let mut s = lock(&self.status);
             let was = s.connected;
@@ -354,10 +354,16 @@ async fn run(
             inflight.spawn(resync_device(p.clone(), ctx.clone(), link.clone(), device));
         }
         if next == p.devices.len() && inflight.is_empty() && !p.is_synced() {
+            {
+                // Every monitor is registered: what is left never will be.
+                let mut m = lock(&p.xrefs);
+                m.early.clear();
+                m.early_count = 0;
+            }
             p.synced.store(true, Ordering::Release);
             info!(
                 link = p.index,
-                devices = lock(&p.xrefs).len(),
+                devices = lock(&p.xrefs).by_xref.len(),
                 "link resynced"
             );
             ctx.progress.notify_waiters();
@@ -384,15 +390,58 @@ async fn run(
 }
 
 fn on_event(p: &Provider, ctx: &Context, e: Event) {
-    let device = lock(&p.xrefs).get(&e.cross_ref_id).cloned();
-    match device {
-        Some(d) => d.apply_event(&e.kind, &ctx.bus),
-        // Its MonitorStart answer is still on its way: the snapshot that
-        // follows the monitor covers what this event said.
-        None => {
-            debug!(link = p.index, xref = %e.cross_ref_id, "event for an unknown monitor skipped")
+    let device = {
+        let mut m = lock(&p.xrefs);
+        match m.by_xref.get(&e.cross_ref_id) {
+            Some(d) => d.clone(),
+            None if !p.is_synced() => {
+                m.keep_early(e);
+                return;
+            }
+            None => {
+                debug!(link = p.index, xref = %e.cross_ref_id, "event for an unknown monitor skipped");
+                return;
+            }
+        }
+    };
+    device.apply_event(&e.kind, &ctx.bus);
+}
+
+/// The monitors of a link: cross reference id → device, and events that
+/// arrived before their MonitorStart answer was processed.
+#[derive(Default)]
+pub(crate) struct Monitors {
+    by_xref: HashMap<String, Arc<DeviceEntry>>,
+    early: HashMap<String, Vec<twp_csta::EventKind>>,
+    early_count: usize,
+}
+
+/// Most early events kept per link (a PBX sending events for monitors it
+/// never started must not grow memory).
+const EARLY_LIMIT: usize = 4096;
+
+impl Monitors {
+    fn keep_early(&mut self, e: Event) {
+        if self.early_count >= EARLY_LIMIT {
+            debug!(xref = %e.cross_ref_id, "event for an unknown monitor skipped");
+            return;
+        }
+        self.early_count += 1;
+        self.early.entry(e.cross_ref_id).or_default().push(e.kind);
+    }
+}
+
+/// Records a new monitor and applies the events that overtook its answer,
+/// under the monitors' lock so later events cannot pass them.
+fn register(p: &Provider, ctx: &Context, xref: String, d: &Arc<DeviceEntry>) {
+    let mut m = lock(&p.xrefs);
+    if let Some(early) = m.early.remove(&xref) {
+        m.early_count -= early.len();
+        for kind in &early {
+            d.apply_event(kind, &ctx.bus);
         }
     }
+    m.by_xref.insert(xref, d.clone());
 }
 
 /// Monitors one device, then reads back its calls and features.
@@ -407,7 +456,7 @@ async fn resync_device(p: Arc<Provider>, ctx: Context, link: Link, d: Arc<Device
             return;
         }
     };
-    lock(&p.xrefs).insert(xref, d.clone());
+    register(&p, &ctx, xref, &d);
     d.update(&ctx.bus, |s| s.set_supervised(true));
     if ctx.resync.calls {
         // A snapshot overtaken by events is read again: the events are
