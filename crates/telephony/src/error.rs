@@ -25,6 +25,8 @@ pub enum ConfigError {
     DuplicateDevice { number: String },
     #[error("the callback device {number} is not among the supervised devices: add it")]
     CallbackDeviceNotSupervised { number: String },
+    #[error("the telephony engine must be started from within a Tokio runtime")]
+    NoRuntime,
 }
 
 /// A call control or feature request failed.

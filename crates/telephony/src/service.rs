@@ -53,6 +53,7 @@ impl Telephony {
     /// starts one provider task per link. Must run inside a Tokio runtime.
     pub fn start(config: TelephonyConfig) -> Result<Telephony, ConfigError> {
         config.validate()?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| ConfigError::NoRuntime)?;
         let links: Vec<LinkSlot> = config
             .links
             .iter()
@@ -107,7 +108,7 @@ impl Telephony {
             .collect();
         let tasks = providers
             .iter()
-            .map(|p| tokio::spawn(provider::supervise(p.clone(), ctx.clone(), stop_rx.clone())))
+            .map(|p| runtime.spawn(provider::supervise(p.clone(), ctx.clone(), stop_rx.clone())))
             .collect();
         Ok(Telephony {
             inner: Arc::new(Inner {
@@ -147,6 +148,37 @@ impl Telephony {
         after: Option<u64>,
     ) -> Result<Subscription, SubscribeError> {
         self.inner.bus.subscribe(filter, capacity, after)
+    }
+
+    /// Subscribes, then reads the current state of the devices the filter
+    /// selects: a client shows the states and applies the events that
+    /// follow. Events queued between the two may already be reflected in
+    /// the states; applying them again is harmless (they carry whole call
+    /// and device views).
+    pub fn subscribe_with_state(
+        &self,
+        filter: Filter,
+        capacity: usize,
+    ) -> Result<(Subscription, Vec<DeviceState>), SubscribeError> {
+        let sub = self.inner.bus.subscribe(filter.clone(), capacity, None)?;
+        let states = match &filter {
+            Filter::All => {
+                let mut v: Vec<DeviceState> = self
+                    .inner
+                    .devices
+                    .values()
+                    .map(|(d, _)| d.snapshot())
+                    .collect();
+                v.sort_by(|a, b| a.number.cmp(&b.number));
+                v
+            }
+            Filter::Devices(set) => {
+                let mut v: Vec<DeviceState> = set.iter().filter_map(|n| self.device(n)).collect();
+                v.sort_by(|a, b| a.number.cmp(&b.number));
+                v
+            }
+        };
+        Ok((sub, states))
     }
 
     pub fn bus(&self) -> &EventBus {

@@ -37,6 +37,11 @@ async fn monitors_the_demo_devices_on_their_site_links() {
     let numbers: Vec<&str> = range.iter().map(|d| d.number.as_str()).collect();
     assert_eq!(numbers, vec!["1999", "2000", "2001"]);
     assert!(tel.device("555").is_none());
+    let (_sub, states) = tel
+        .subscribe_with_state(Filter::devices(["1001", "2002", "555"]), 16)
+        .unwrap();
+    let numbers: Vec<&str> = states.iter().map(|d| d.number.as_str()).collect();
+    assert_eq!(numbers, vec!["1001", "2002"]);
     tel.shutdown().await;
     assert!(!tel.providers()[0].connected);
 }

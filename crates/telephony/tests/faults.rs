@@ -210,6 +210,15 @@ async fn vti_xml_and_bad_configs_are_refused_clearly() {
     ));
 }
 
+#[test]
+fn starting_outside_a_runtime_is_an_error_not_a_panic() {
+    let cfg = one_device("127.0.0.1:1".parse().unwrap());
+    assert!(matches!(
+        Telephony::start(cfg),
+        Err(twp_telephony::ConfigError::NoRuntime)
+    ));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_pbx_fails_fast_and_backs_off() {
     // A port nobody listens on.
