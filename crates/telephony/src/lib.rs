@@ -34,6 +34,29 @@
 //! - [`Telephony`]: the service handle (`start`, state, events, control,
 //!   `shutdown`).
 //!
+//! ## Use
+//!
+//! ```no_run
+//! use twp_telephony::*;
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = TelephonyConfig::new("example.com");
+//! config.links.push(
+//!     LinkSettings::csta("192.0.2.10", 3211, 500).with_sites(&["1.*".parse()?]),
+//! );
+//! config.devices.push(DeviceSettings::new("1000", "1.1".parse()?));
+//! let tel = Telephony::start(config)?;
+//! let mut events = tel.subscribe(Filter::devices(["1000"]), 1024, None)?;
+//! tel.make_call("1000", "0612345678").await?;
+//! while let Ok(envelope) = events.recv().await {
+//!     println!("{} {:?}", envelope.seq, envelope.event);
+//! #   break;
+//! }
+//! println!("{:?}", tel.providers());
+//! tel.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ## Design notes
 //! - **Supervision is permanent**: every configured device is monitored on
 //!   the link the allocation gave it, once, whatever the number of
