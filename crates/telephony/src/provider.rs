@@ -172,7 +172,16 @@ impl Provider {
             link.close();
         }
         self.synced.store(false, Ordering::Release);
-        *lock(&self.xrefs) = Monitors::default();
+        {
+            // A new epoch: resync tasks of the old link still finishing
+            // cannot register into the next one.
+            let mut m = lock(&self.xrefs);
+            let epoch = m.epoch + 1;
+            *m = Monitors {
+                epoch,
+                ..Monitors::default()
+            };
+        }
         let was_connected = {
             let mut s = lock(&self.status);
             let was = s.connected;
@@ -346,12 +355,19 @@ async fn run(
 ) -> Option<String> {
     let mut next = 0usize;
     let mut inflight = JoinSet::new();
+    let epoch = lock(&p.xrefs).epoch;
     let window = ctx.window.max(1);
     loop {
         while inflight.len() < window && next < p.devices.len() {
             let device = p.devices[next].clone();
             next += 1;
-            inflight.spawn(resync_device(p.clone(), ctx.clone(), link.clone(), device));
+            inflight.spawn(resync_device(
+                p.clone(),
+                ctx.clone(),
+                link.clone(),
+                device,
+                epoch,
+            ));
         }
         if next == p.devices.len() && inflight.is_empty() && !p.is_synced() {
             {
@@ -414,6 +430,8 @@ pub(crate) struct Monitors {
     by_xref: HashMap<String, Arc<DeviceEntry>>,
     early: HashMap<String, Vec<twp_csta::EventKind>>,
     early_count: usize,
+    /// Link sessions so far (see [`Provider::set_down`]).
+    epoch: u64,
 }
 
 /// Most early events kept per link (a PBX sending events for monitors it
@@ -433,8 +451,14 @@ impl Monitors {
 
 /// Records a new monitor and applies the events that overtook its answer,
 /// under the monitors' lock so later events cannot pass them.
-fn register(p: &Provider, ctx: &Context, xref: String, d: &Arc<DeviceEntry>) {
+/// Marks the device supervised, all under the monitors' lock so a link
+/// going down meanwhile either sees the monitor or refuses it (`false`).
+fn register(p: &Provider, ctx: &Context, xref: String, d: &Arc<DeviceEntry>, epoch: u64) -> bool {
     let mut m = lock(&p.xrefs);
+    if m.epoch != epoch {
+        return false;
+    }
+    d.update(&ctx.bus, |s| s.set_supervised(true));
     if let Some(early) = m.early.remove(&xref) {
         m.early_count -= early.len();
         for kind in &early {
@@ -442,10 +466,17 @@ fn register(p: &Provider, ctx: &Context, xref: String, d: &Arc<DeviceEntry>) {
         }
     }
     m.by_xref.insert(xref, d.clone());
+    true
 }
 
 /// Monitors one device, then reads back its calls and features.
-async fn resync_device(p: Arc<Provider>, ctx: Context, link: Link, d: Arc<DeviceEntry>) {
+async fn resync_device(
+    p: Arc<Provider>,
+    ctx: Context,
+    link: Link,
+    d: Arc<DeviceEntry>,
+    epoch: u64,
+) {
     let id = DeviceId::new(d.number.clone());
     let xref = match link.monitor_start(&id).await {
         Ok(x) => x,
@@ -456,8 +487,9 @@ async fn resync_device(p: Arc<Provider>, ctx: Context, link: Link, d: Arc<Device
             return;
         }
     };
-    register(&p, &ctx, xref, &d);
-    d.update(&ctx.bus, |s| s.set_supervised(true));
+    if !register(&p, &ctx, xref, &d, epoch) {
+        return;
+    }
     if ctx.resync.calls {
         // A snapshot overtaken by events is read again: the events are
         // newer, or the next snapshot will be.
