@@ -241,6 +241,8 @@ impl DeviceState {
         let me = self.number.clone();
         let mut touched: Vec<String> = Vec::new();
         let mut ended: Vec<CallView> = Vec::new();
+        let known = |s: &DeviceState, id: &str| s.call(id).is_some();
+        let known_before = own_call(kind).is_some_and(|id| known(self, id));
         use LocalConnectionState as S;
         match kind {
             EventKind::ServiceInitiated { connection, .. } => {
@@ -493,7 +495,12 @@ impl DeviceState {
         let info = kind.info();
         if let (Some(s), Some(id)) = (info.and_then(|i| i.state), own_call(kind)) {
             if s == S::Null {
-                ended.extend(self.remove_call(id));
+                // A call the device was never in (e.g. a transfer towards
+                // it, before it rings) is dropped silently.
+                let gone = self.remove_call(id);
+                if known_before || ended.iter().any(|c| c.call_id == id) {
+                    ended.extend(gone);
+                }
                 touched.retain(|t| t != id);
             } else if self.call(id).is_some() {
                 let c = self.upsert(id);
@@ -776,6 +783,26 @@ mod tests {
         parties.sort();
         assert_eq!(parties, vec!["0612", "100"]);
         assert_eq!(s.calls.len(), 1);
+    }
+
+    #[test]
+    fn transfer_towards_an_idle_device_says_nothing_until_it_rings() {
+        use LocalConnectionState as S;
+        let mut s = dev();
+        let ev = s.apply(&EventKind::Transferred {
+            primary_old_call: ConnectionId::new("C1", "200"),
+            secondary_old_call: None,
+            transferring_device: d("200"),
+            transferred_to_device: d("100"),
+            connections: vec![ConnectionListItem {
+                new_connection: Some(ConnectionId::new("C1", "0612")),
+                old_connection: Some(ConnectionId::new("C1", "0612")),
+                endpoint: d("0612"),
+            }],
+            info: info(S::Null),
+        });
+        assert!(ev.is_empty(), "{ev:?}");
+        assert!(s.calls.is_empty());
     }
 
     #[test]
