@@ -111,6 +111,14 @@
 //!   start; restart to change it, as the guide says for its services).
 //! - PDU traces (guide 10.6), voicemail number and CCO counts of 10.5.
 //! - Monitors are not stopped one by one at shutdown: the links close.
+//! - Message waiting is not read back after a reconnect (the codec has no
+//!   query for it); it is known from `MessageWaiting` events only.
+//! - Callback needs a supervised `callback_device` that places the two
+//!   calls (MakeCall to the user, ConsultationCall to the customer,
+//!   TransferCall); PBX-specific "double call" services and MakeCall with
+//!   `prompt` are not used.
+//! - Authorisation (who may see or control which device) is the API's:
+//!   the bus only filters by device.
 
 pub mod allocation;
 pub mod backoff;
