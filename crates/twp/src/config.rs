@@ -147,12 +147,13 @@ impl Config {
             })?;
         }
         let origin = file.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
-        let cfg: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid {
+        // The path tells which setting is wrong ("server.listen: …").
+        let cfg: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
+            |e: serde_path_to_error::Error<toml::de::Error>| ConfigError::Invalid {
                 origin,
-                message: e.message().to_owned(),
-            })?;
+                message: format!("{}: {}", e.path(), e.inner().message()),
+            },
+        )?;
         cfg.check()?;
         Ok(cfg)
     }
