@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use twp_domain::{AdminScope, AuditEntry, CompanyId};
 
-use crate::sqlbuild::{Value, Where};
+use crate::sqlbuild::{Value, Where, company_id_list};
 use crate::{Page, PageRequest, StoreError};
 
 const COLUMNS: &str = "id, at, admin_id, admin_name, company_id, action, object_type, object_id, \
@@ -73,19 +73,7 @@ pub async fn list(
         w.and("id < ?", [Value::I64(before)]);
     }
     if let AdminScope::Companies(ids) = scope {
-        // ids are integers from the database, not request text
-        let list: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
-        w.and(
-            &format!(
-                "company_id IN ({})",
-                if list.is_empty() {
-                    "NULL".into()
-                } else {
-                    list.join(",")
-                }
-            ),
-            [],
-        );
+        w.and(&format!("company_id IN ({})", company_id_list(ids)), []);
     }
     if let Some(cid) = f.company_id {
         w.and("company_id = ?", [Value::I64(cid.0)]);

@@ -5,6 +5,7 @@ use sqlx::{AnyConnection, Row};
 use twp_domain::{AdminScope, Company, CompanyId};
 
 use crate::page::like_pattern;
+use crate::sqlbuild::company_id_list;
 use crate::{Page, PageRequest, StoreError, name_key, now_ms};
 
 const COLUMNS: &str = "id, name, created_at, updated_at";
@@ -54,16 +55,7 @@ pub async fn list(
         sql.push_str(" AND name_key LIKE $3 ESCAPE '\\'");
     }
     if let AdminScope::Companies(ids) = scope {
-        let list: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
-        // ids are integers from the database, not user text
-        sql.push_str(&format!(
-            " AND id IN ({})",
-            if list.is_empty() {
-                "NULL".into()
-            } else {
-                list.join(",")
-            }
-        ));
+        sql.push_str(&format!(" AND id IN ({})", company_id_list(ids)));
     }
     sql.push_str(" ORDER BY id LIMIT $2");
     let mut query = sqlx::query(&sql)

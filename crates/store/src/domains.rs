@@ -42,6 +42,25 @@ pub async fn create(
     Ok(from_row(&row)?)
 }
 
+/// Checks that `domain` is a domain of `company`: a domain id of another
+/// company in a request body is refused as an invalid `domainId`.
+pub(crate) async fn check_in_company(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT id FROM domains WHERE id = $1 AND company_id = $2")
+        .bind(domain.0)
+        .bind(company.0)
+        .fetch_optional(c)
+        .await?
+        .map(|_| ())
+        .ok_or(StoreError::InvalidReference {
+            field: "domainId",
+            message: "no such domain in this company".into(),
+        })
+}
+
 pub async fn get(
     c: &mut AnyConnection,
     company: CompanyId,

@@ -31,17 +31,7 @@ pub async fn create(
     name: &str,
     description: Option<&str>,
 ) -> Result<Group, StoreError> {
-    let exists = sqlx::query("SELECT id FROM domains WHERE id = $1 AND company_id = $2")
-        .bind(domain.0)
-        .bind(company.0)
-        .fetch_optional(&mut *c)
-        .await?;
-    if exists.is_none() {
-        return Err(StoreError::InvalidReference {
-            field: "domainId",
-            message: "no such domain in this company".into(),
-        });
-    }
+    crate::domains::check_in_company(&mut *c, company, domain).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO user_groups (company_id, domain_id, name, name_key, description, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",

@@ -66,3 +66,15 @@ impl Where {
         q
     }
 }
+
+/// `IN (…)` text for a list of company ids (`NULL` when empty, which
+/// matches nothing). Ids are integers from the database, never request text.
+pub(crate) fn company_id_list(ids: &[twp_domain::CompanyId]) -> String {
+    if ids.is_empty() {
+        return "NULL".into();
+    }
+    ids.iter()
+        .map(|i| i.0.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}

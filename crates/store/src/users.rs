@@ -199,25 +199,6 @@ fn device_from(d: DeviceRow) -> Result<Device, sqlx::Error> {
     })
 }
 
-/// Checks that `domain` is a domain of `company` (so that a domain id of
-/// another company is refused as not found).
-async fn check_domain(
-    c: &mut AnyConnection,
-    company: CompanyId,
-    domain: DomainId,
-) -> Result<(), StoreError> {
-    sqlx::query("SELECT id FROM domains WHERE id = $1 AND company_id = $2")
-        .bind(domain.0)
-        .bind(company.0)
-        .fetch_optional(c)
-        .await?
-        .map(|_| ())
-        .ok_or(StoreError::InvalidReference {
-            field: "domainId",
-            message: "no such domain in this company".into(),
-        })
-}
-
 pub async fn create(
     c: &mut AnyConnection,
     company: CompanyId,
@@ -433,7 +414,7 @@ pub async fn update(
 ) -> Result<User, StoreError> {
     let before = get(&mut *c, company, id).await?;
     if before.data.domain_id != data.domain_id {
-        check_domain(&mut *c, company, data.domain_id).await?;
+        crate::domains::check_in_company(&mut *c, company, data.domain_id).await?;
         sqlx::query("DELETE FROM group_members WHERE user_id = $1")
             .bind(id.0)
             .execute(&mut *c)
