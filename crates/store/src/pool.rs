@@ -108,6 +108,10 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(2))
+                    // No ping before each checkout (a network round trip per
+                    // request); a connection the server closed fails its next
+                    // statement instead, and the pool replaces it.
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(connect)
                     .await?;
@@ -152,6 +156,9 @@ impl Store {
 fn sqlite_pool(max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
+        // A local file cannot drop the connection: no ping round trip to the
+        // connection's thread before every checkout.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {
