@@ -103,6 +103,9 @@ async fn run(backend: Backend, users: usize, concurrency: usize) {
         t.await.unwrap();
     }
     let create_secs = started.elapsed().as_secs_f64();
+    // Refresh planner statistics after the bulk load, as autovacuum (PostgreSQL)
+    // or `PRAGMA optimize` (SQLite) would soon do on a live site.
+    twp_store::stats::analyze(&db.store).await.unwrap();
 
     let mut page_times = Vec::new();
     let mut after: Option<i64> = None;

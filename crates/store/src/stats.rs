@@ -25,3 +25,11 @@ pub async fn count_rows(store: &Store, table: &str) -> Result<i64, StoreError> {
         .await?
         .try_get(0)?)
 }
+
+/// Refreshes the query planner's statistics (after bulk loads: imports,
+/// benchmarks).
+pub async fn analyze(store: &Store) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    sqlx::query("ANALYZE").execute(&mut *tx).await?;
+    tx.commit().await
+}
