@@ -46,6 +46,7 @@ pub use state::{ApiSettings, AppState};
         (name = "users", description = "Users and their devices (guide 3.3.4, 7.1)"),
         (name = "groups", description = "Groups and members (guide 3.3.5, 7.3)"),
         (name = "administrators", description = "Administrator accounts (guide 10.1)"),
+        (name = "telephony", description = "Telephony maintenance: links and device states (guide 10.4–10.5)"),
         (name = "audit", description = "Audit log of administrative changes"),
         (name = "system", description = "Health and metrics"),
     )
@@ -94,6 +95,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admins::list, admins::create))
         .routes(routes!(admins::get, admins::update, admins::delete))
         .routes(routes!(audit::list))
+        .routes(routes!(telephony::providers))
+        .routes(routes!(telephony::devices))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.

@@ -45,6 +45,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<LoginLimiter>,
     pub started: Instant,
+    /// The telephony engine, when this server runs one (today: `twp demo`).
+    pub telephony: Option<twp_telephony::Telephony>,
 }
 
 impl AppState {
@@ -57,6 +59,12 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             limiter: Arc::new(limiter),
             started: Instant::now(),
+            telephony: None,
         }
+    }
+
+    pub fn with_telephony(mut self, t: twp_telephony::Telephony) -> Self {
+        self.telephony = Some(t);
+        self
     }
 }

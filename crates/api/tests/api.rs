@@ -1014,6 +1014,14 @@ async fn health_metrics_and_reference_page(app: &App) {
     );
     assert!(m.text.contains("twp_objects{type=\"administrator\"} 1"));
     assert!(m.text.contains("twp_database_up 1"));
+    let r = app.get("/api/v1/telephony/providers", &t).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("telephony_not_configured")
+        )
+    );
     let spec = app.call(Method::GET, "/api/openapi.json", None, None).await;
     assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"));
     let page = app.call(Method::GET, "/api/docs/", None, None).await;
@@ -1126,6 +1134,107 @@ async fn dialing_plan_of_a_domain(app: &App) {
         .status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// The maintenance views show the engine's links and devices (guide
+/// 10.4–10.5), against the PBX simulator, and follow a call.
+#[tokio::test]
+async fn telephony_maintenance_views() {
+    let mut sim = twp_pbx_sim::SimConfig::demo();
+    sim.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    let (stop_sim, sim_stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = twp_pbx_sim::run(sim, async move {
+        let _ = sim_stopped.await;
+    })
+    .await
+    .unwrap();
+    let addr = running.addrs[0];
+    let mut cfg = twp_telephony::TelephonyConfig::new("Paris");
+    cfg.links.push(twp_telephony::LinkSettings::csta(
+        addr.ip().to_string(),
+        addr.port(),
+        100,
+    ));
+    for n in ["1000", "1001"] {
+        cfg.devices.push(twp_telephony::DeviceSettings::new(
+            n,
+            "1.1".parse().unwrap(),
+        ));
+    }
+    let telephony = twp_telephony::Telephony::start(cfg).unwrap();
+    assert!(
+        telephony.wait_synced(Duration::from_secs(10)).await,
+        "engine synced"
+    );
+
+    let db = TestDb::new(Backend::Sqlite).await;
+    bootstrap::ensure_boot_admin(&db.store).await.unwrap();
+    let state = AppState::new(
+        db.store.clone(),
+        SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
+        ApiSettings::default(),
+    )
+    .with_telephony(telephony.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(twp_api::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let app = App {
+        base,
+        http: Client::new(),
+        db: Some(db),
+        shutdown: Some(stop),
+    };
+    let t = app.super_token().await;
+    let mut p = app.get("/api/v1/telephony/providers", &t).await;
+    for _ in 0..100 {
+        if p.body[0]["current"] == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        p = app.get("/api/v1/telephony/providers", &t).await;
+    }
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+    assert_eq!(p.body[0]["connected"], true, "{}", p.text);
+    assert_eq!(p.body[0]["current"], 2, "{}", p.text);
+    assert_eq!(p.body[0]["port"], addr.port());
+    // an outside caller rings 1000: the device view shows it
+    running
+        .simulator
+        .external_call("0612345678", "1000")
+        .unwrap();
+    let mut ringing = Value::Null;
+    for _ in 0..50 {
+        let d = app
+            .get("/api/v1/telephony/devices?from=1000&to=1000", &t)
+            .await;
+        if d.body[0]["activity"] == "ringing" {
+            ringing = d.body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ringing[0]["calls"][0]["state"], "alerting", "{ringing}");
+    assert_eq!(ringing[0]["supervised"], true);
+    let all = app.get("/api/v1/telephony/devices", &t).await;
+    assert_eq!(all.body.as_array().unwrap().len(), 2);
+    // link loss shows in the provider state
+    running.simulator.refuse_links(true);
+    running.simulator.drop_links(None);
+    let mut down = false;
+    for _ in 0..50 {
+        if app.get("/api/v1/telephony/providers", &t).await.body[0]["connected"] == false {
+            down = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(down, "the outage is visible");
+    app.stop().await;
+    telephony.shutdown().await;
+    let _ = stop_sim.send(());
 }
 
 /// The committed `openapi.json` must be what the code generates. Run with

@@ -197,6 +197,10 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     for l in logins {
         println!("  {:<8} / {:<12} {}", l.name, l.password, l.role);
     }
+    println!("Telephony: a simulated PBX (CSTA XML) supervises the users' extensions;");
+    println!(
+        "  link and device states: {base}/api/v1/telephony/providers, …/telephony/devices (as admin)"
+    );
     println!("Users (company 'Exemple SA'): jdupont … tfournier in Paris (1000–1007),");
     println!("abernard … vmercier in Lyon (2000–2003); TWP password '{USER_PASSWORD}'.");
     println!();
@@ -208,4 +212,57 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     println!("  curl -s {base}/api/v1/companies -H \"authorization: Bearer $TOKEN\"");
     println!();
     println!("Stop with Ctrl+C.");
+}
+
+/// The demo's PBX: the simulator on a free loopback port, and the telephony
+/// engine supervising the sample users' extensions through one CSTA link.
+pub struct DemoPbx {
+    pub address: SocketAddr,
+    pub telephony: twp_telephony::Telephony,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DemoPbx {
+    pub async fn start() -> Result<Self, BoxError> {
+        let mut sim = twp_pbx_sim::SimConfig::demo();
+        sim.listen = vec![SocketAddr::from(([127, 0, 0, 1], 0))];
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = twp_pbx_sim::run(sim, async move {
+            let _ = stopped.await;
+        })
+        .await?;
+        let address = *running
+            .addrs
+            .first()
+            .ok_or("the PBX simulator did not listen")?;
+        let mut cfg = twp_telephony::TelephonyConfig::new("Paris");
+        cfg.links.push(twp_telephony::LinkSettings::csta(
+            address.ip().to_string(),
+            address.port(),
+            1000,
+        ));
+        for (_, _, _, number) in PARIS.iter().chain(LYON.iter()) {
+            let site = if number.starts_with('1') {
+                "1.1"
+            } else {
+                "2.1"
+            };
+            cfg.devices
+                .push(twp_telephony::DeviceSettings::new(*number, site.parse()?));
+        }
+        let telephony = twp_telephony::Telephony::start(cfg)?;
+        Ok(Self {
+            address,
+            telephony,
+            stop,
+            task: running.task,
+        })
+    }
+
+    pub async fn stop(self) {
+        self.telephony.shutdown().await;
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
 }

@@ -265,9 +265,20 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     if demo {
         crate::demo::print_banner(addr, &cfg.data_dir, logins);
     }
-    let state = AppState::new(store.clone(), secrets, cfg.api_settings());
+    let mut state = AppState::new(store.clone(), secrets, cfg.api_settings());
+    let pbx = if demo {
+        let pbx = crate::demo::DemoPbx::start().await?;
+        tracing::info!(address = %pbx.address, "demo PBX simulator started");
+        state = state.with_telephony(pbx.telephony.clone());
+        Some(pbx)
+    } else {
+        None
+    };
     tokio::spawn(purge_expired_sessions(store.clone()));
     twp_api::serve(listener, state, shutdown_signal()).await?;
+    if let Some(p) = pbx {
+        p.stop().await;
+    }
     store.close().await;
     tracing::info!("TWP stopped");
     Ok(())

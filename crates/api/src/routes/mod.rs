@@ -6,4 +6,5 @@ pub mod dialplan;
 pub mod domains;
 pub mod groups;
 pub mod system;
+pub mod telephony;
 pub mod users;
