@@ -11,6 +11,7 @@ pub mod error;
 mod limiter;
 mod metrics;
 mod routes;
+pub mod scenario;
 mod state;
 mod validate;
 
@@ -47,6 +48,7 @@ pub use state::{ApiSettings, AppState};
         (name = "groups", description = "Groups and members (guide 3.3.5, 7.3)"),
         (name = "administrators", description = "Administrator accounts (guide 10.1)"),
         (name = "telephony", description = "Telephony maintenance: links and device states (guide 10.4–10.5)"),
+        (name = "demo", description = "Demo only: the simulated PBX's outside world (present in `twp demo`)"),
         (name = "audit", description = "Audit log of administrative changes"),
         (name = "system", description = "Health and metrics"),
     )
@@ -97,6 +99,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(telephony::providers))
         .routes(routes!(telephony::devices))
+        .routes(routes!(demo::call))
+        .routes(routes!(demo::answer))
+        .routes(routes!(demo::hang_up))
+        .routes(routes!(demo::drop_links))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.

@@ -47,6 +47,8 @@ pub struct AppState {
     pub started: Instant,
     /// The telephony engine, when this server runs one (today: `twp demo`).
     pub telephony: Option<twp_telephony::Telephony>,
+    /// The simulated PBX's outside world, in `twp demo` only.
+    pub scenario: Option<Arc<dyn crate::scenario::PbxScenario>>,
 }
 
 impl AppState {
@@ -60,7 +62,13 @@ impl AppState {
             limiter: Arc::new(limiter),
             started: Instant::now(),
             telephony: None,
+            scenario: None,
         }
+    }
+
+    pub fn with_scenario(mut self, s: Arc<dyn crate::scenario::PbxScenario>) -> Self {
+        self.scenario = Some(s);
+        self
     }
 
     pub fn with_telephony(mut self, t: twp_telephony::Telephony) -> Self {

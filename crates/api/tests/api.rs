@@ -1022,6 +1022,17 @@ async fn health_metrics_and_reference_page(app: &App) {
             Some("telephony_not_configured")
         )
     );
+    let r = app
+        .post(
+            "/api/v1/demo/pbx/calls",
+            &t,
+            json!({"from": "1", "to": "2"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_simulator"))
+    );
     let spec = app.call(Method::GET, "/api/openapi.json", None, None).await;
     assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"));
     let page = app.call(Method::GET, "/api/docs/", None, None).await;
@@ -1136,6 +1147,24 @@ async fn dialing_plan_of_a_domain(app: &App) {
     );
 }
 
+/// The simulator as the API's scenario interface (as `twp demo` plugs it).
+struct SimScenario(twp_pbx_sim::Simulator);
+
+impl twp_api::scenario::PbxScenario for SimScenario {
+    fn external_call(&self, from: &str, to: &str) -> Result<String, String> {
+        self.0.external_call(from, to).map_err(|e| e.to_string())
+    }
+    fn answer(&self, device: &str) -> Result<String, String> {
+        self.0.answer(device).map_err(|e| e.to_string())
+    }
+    fn hang_up(&self, device: &str) -> Result<String, String> {
+        self.0.hang_up(device).map_err(|e| e.to_string())
+    }
+    fn drop_links(&self) -> usize {
+        self.0.drop_links(None)
+    }
+}
+
 /// The maintenance views show the engine's links and devices (guide
 /// 10.4–10.5), against the PBX simulator, and follow a call.
 #[tokio::test]
@@ -1174,7 +1203,8 @@ async fn telephony_maintenance_views() {
         SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
         ApiSettings::default(),
     )
-    .with_telephony(telephony.clone());
+    .with_telephony(telephony.clone())
+    .with_scenario(std::sync::Arc::new(SimScenario(running.simulator.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -1200,11 +1230,17 @@ async fn telephony_maintenance_views() {
     assert_eq!(p.body[0]["connected"], true, "{}", p.text);
     assert_eq!(p.body[0]["current"], 2, "{}", p.text);
     assert_eq!(p.body[0]["port"], addr.port());
-    // an outside caller rings 1000: the device view shows it
-    running
-        .simulator
-        .external_call("0612345678", "1000")
-        .unwrap();
+    // an outside caller rings 1000 (through the demo scenario API): the
+    // device view shows it
+    let r = app
+        .post(
+            "/api/v1/demo/pbx/calls",
+            &t,
+            json!({"from": "0612345678", "to": "1000"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["callId"].is_string());
     let mut ringing = Value::Null;
     for _ in 0..50 {
         let d = app
@@ -1220,9 +1256,43 @@ async fn telephony_maintenance_views() {
     assert_eq!(ringing[0]["supervised"], true);
     let all = app.get("/api/v1/telephony/devices", &t).await;
     assert_eq!(all.body.as_array().unwrap().len(), 2);
+    let r = app
+        .post("/api/v1/demo/pbx/devices/1000/answer", &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut connected = false;
+    for _ in 0..50 {
+        if app
+            .get("/api/v1/telephony/devices?from=1000&to=1000", &t)
+            .await
+            .body[0]["activity"]
+            == "inCall"
+        {
+            connected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(connected, "answered call shows as in call");
+    assert_eq!(
+        app.post("/api/v1/demo/pbx/devices/1000/hangup", &t, json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = app
+        .post("/api/v1/demo/pbx/devices/1001/answer", &t, json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("scenario_refused")),
+        "{}",
+        r.text
+    );
     // link loss shows in the provider state
     running.simulator.refuse_links(true);
-    running.simulator.drop_links(None);
+    let r = app.post("/api/v1/demo/pbx/drop-links", &t, json!({})).await;
+    assert_eq!(r.body["linksDropped"], 1, "{}", r.text);
     let mut down = false;
     for _ in 0..50 {
         if app.get("/api/v1/telephony/providers", &t).await.body[0]["connected"] == false {

@@ -201,6 +201,12 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     println!(
         "  link and device states: {base}/api/v1/telephony/providers, …/telephony/devices (as admin)"
     );
+    println!(
+        "  an outside call: POST {base}/api/v1/demo/pbx/calls {{\"from\":\"0612345678\",\"to\":\"1000\"}}"
+    );
+    println!(
+        "  then POST …/demo/pbx/devices/1000/answer, …/devices/1000/hangup, …/demo/pbx/drop-links"
+    );
     println!("Users (company 'Exemple SA'): jdupont … tfournier in Paris (1000–1007),");
     println!("abernard … vmercier in Lyon (2000–2003); TWP password '{USER_PASSWORD}'.");
     println!();
@@ -219,6 +225,7 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
 pub struct DemoPbx {
     pub address: SocketAddr,
     pub telephony: twp_telephony::Telephony,
+    pub simulator: twp_pbx_sim::Simulator,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -255,6 +262,7 @@ impl DemoPbx {
         Ok(Self {
             address,
             telephony,
+            simulator: running.simulator.clone(),
             stop,
             task: running.task,
         })
@@ -264,5 +272,23 @@ impl DemoPbx {
         self.telephony.shutdown().await;
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+/// The simulator as the API's scenario interface.
+pub struct SimScenario(pub twp_pbx_sim::Simulator);
+
+impl twp_api::scenario::PbxScenario for SimScenario {
+    fn external_call(&self, from: &str, to: &str) -> Result<String, String> {
+        self.0.external_call(from, to).map_err(|e| e.to_string())
+    }
+    fn answer(&self, device: &str) -> Result<String, String> {
+        self.0.answer(device).map_err(|e| e.to_string())
+    }
+    fn hang_up(&self, device: &str) -> Result<String, String> {
+        self.0.hang_up(device).map_err(|e| e.to_string())
+    }
+    fn drop_links(&self) -> usize {
+        self.0.drop_links(None)
     }
 }

@@ -269,7 +269,11 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     let pbx = if demo {
         let pbx = crate::demo::DemoPbx::start().await?;
         tracing::info!(address = %pbx.address, "demo PBX simulator started");
-        state = state.with_telephony(pbx.telephony.clone());
+        state = state
+            .with_telephony(pbx.telephony.clone())
+            .with_scenario(std::sync::Arc::new(crate::demo::SimScenario(
+                pbx.simulator.clone(),
+            )));
         Some(pbx)
     } else {
         None

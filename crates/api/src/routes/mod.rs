@@ -2,6 +2,7 @@ pub mod admins;
 pub mod audit;
 pub mod auth;
 pub mod companies;
+pub mod demo;
 pub mod dialplan;
 pub mod domains;
 pub mod groups;
