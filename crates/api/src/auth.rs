@@ -145,3 +145,19 @@ pub fn check_admin_password(name: &str, password: &str) -> Result<(), ApiError> 
     }
     Ok(())
 }
+
+/// Hashes a password with argon2id on the blocking pool: it takes tens of
+/// milliseconds and must not hold an async worker.
+pub async fn hash_off_thread(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || crate::crypto::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Checks a password against an argon2 hash on the blocking pool.
+pub async fn verify_off_thread(password: String, hash: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || crate::crypto::verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)
+}

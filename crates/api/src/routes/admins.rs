@@ -10,8 +10,7 @@ use twp_store::{PageRequest, admins};
 
 use crate::AppState;
 use crate::audit::{Change, record};
-use crate::auth::{Admin, check_admin_password};
-use crate::crypto::hash_password;
+use crate::auth::{Admin, check_admin_password, hash_off_thread};
 use crate::dto::{AdministratorDto, AdministratorInput, AdministratorPatch, PageOf, PageParams};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::validate::NAME_MAX;
@@ -25,13 +24,6 @@ fn scope(super_user: bool, companies: &[i64]) -> AdminScope {
         ids.dedup();
         AdminScope::Companies(ids)
     }
-}
-
-async fn hash(pw: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
 }
 
 fn last_super_user() -> ApiError {
@@ -67,7 +59,7 @@ pub async fn create(
     a.require_super_user()?;
     let name = Name::parse("name", &input.name, NAME_MAX)?;
     check_admin_password(name.as_str(), &input.password).map_err(|e| e.with_field("password"))?;
-    let h = hash(input.password.clone()).await?;
+    let h = hash_off_thread(input.password.clone()).await?;
     let mut tx = st.store.begin().await?;
     let s = scope(input.super_user, &input.company_ids);
     let created = AdministratorDto::from(
@@ -137,7 +129,7 @@ pub async fn update(
     admins::update(&mut tx, id, name.as_str(), &s).await?;
     if let Some(pw) = p.password {
         check_admin_password(name.as_str(), &pw).map_err(|e| e.with_field("password"))?;
-        let h = hash(pw).await?;
+        let h = hash_off_thread(pw).await?;
         admins::set_password(&mut tx, id, &h, true).await?;
     }
     let after = AdministratorDto::from(admins::get(&mut tx, id).await?);

@@ -7,8 +7,8 @@ use twp_domain::AuditEntry;
 use twp_store::{admins, audit, now_ms};
 
 use crate::AppState;
-use crate::auth::{ClientIp, Session, check_admin_password};
-use crate::crypto::{hash_password, new_token, verify_password};
+use crate::auth::{ClientIp, Session, check_admin_password, hash_off_thread, verify_off_thread};
+use crate::crypto::{hash_password, new_token};
 use crate::dto::{
     AdministratorDto, LoginInput, LoginResult, PasswordChange, SessionInfo, time_text,
 };
@@ -82,9 +82,7 @@ pub async fn login(
         .as_ref()
         .map_or_else(|| DUMMY_HASH.clone(), |c| c.password_hash.clone());
     let password = input.password.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
+    let ok = verify_off_thread(password, hash).await?;
     let mut tx = st.store.begin().await?;
     let Some(c) = cred.filter(|_| ok) else {
         st.limiter.failed(ip);
@@ -199,9 +197,7 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| ApiError::unauthorized("administrator no longer exists"))?;
     let (current, hash) = (input.current_password.clone(), cred.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
-        .await
-        .map_err(ApiError::internal)?;
+    let ok = verify_off_thread(current, hash).await?;
     if !ok {
         return Err(ApiError::bad_request(
             "currentPassword",
@@ -210,10 +206,7 @@ pub async fn change_password(
         ));
     }
     let new = input.new_password.clone();
-    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let new_hash = hash_off_thread(new).await?;
     let mut tx = st.store.begin().await?;
     admins::set_password(&mut tx, s.admin.id, &new_hash, false).await?;
     let after = AdministratorDto::from(admins::get(&mut tx, s.admin.id).await?);
