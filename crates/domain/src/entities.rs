@@ -72,6 +72,9 @@ pub struct DeviceData {
     pub protocol: DeviceProtocol,
     pub ip: Option<String>,
     pub video: bool,
+    /// Site.Cluster where the device is logged on the PBX (`1.1`), which
+    /// chooses its supervision link (guide 4.2); `None`: served implicitly.
+    pub site: Option<String>,
     pub sip: SipSettings,
 }
 

@@ -7,6 +7,7 @@
 mod entities;
 mod error;
 mod fields;
+mod links;
 mod model;
 
 pub use entities::{
@@ -16,6 +17,9 @@ pub use entities::{
 pub use error::{FieldError, FieldErrors};
 pub use fields::{
     Culture, Email, Name, PhoneNumber, validate_ip, validate_optional_text, validate_port,
+};
+pub use links::{
+    LinkProtocol, LinkRole, LinkSession, PbxLink, PbxLinkData, validate_site, validate_site_pattern,
 };
 pub use model::{
     AdminScope, CompanyId, DeviceProtocol, DomainId, DtmfMethod, GroupId, NUMBERING_PLAN_MAX,

@@ -81,6 +81,16 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
         "an administrator with this name already exists",
     ),
     (
+        "uq_pbx_links_csta",
+        "role",
+        "this domain already has its CSTA link: a domain has one (guide 4.1); add supervision links instead",
+    ),
+    (
+        "pbx_links.domain_id",
+        "role",
+        "this domain already has its CSTA link: a domain has one (guide 4.1); add supervision links instead",
+    ),
+    (
         "group_members",
         "userId",
         "this user is already a member of the group",

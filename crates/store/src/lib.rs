@@ -17,6 +17,7 @@ mod error;
 pub mod groups;
 mod migrate;
 mod page;
+pub mod pbx_links;
 mod pool;
 mod rowjson;
 mod sqlbuild;

@@ -27,6 +27,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_dialing_plans.sql"),
         postgres: include_str!("../migrations/postgres/0002_dialing_plans.sql"),
     },
+    Migration {
+        version: 3,
+        name: "pbx_links",
+        sqlite: include_str!("../migrations/sqlite/0003_pbx_links.sql"),
+        postgres: include_str!("../migrations/postgres/0003_pbx_links.sql"),
+    },
 ];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations

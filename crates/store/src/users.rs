@@ -42,6 +42,7 @@ const DEVICE_FIELDS: &[(&str, &str)] = &[
     ("protocol", "protocol"),
     ("ip", "ip"),
     ("video", "video"),
+    ("site", "site"),
     ("one_number", "one_number"),
     ("ccos", "ccos"),
     ("sip_user_name", "sip_user_name"),
@@ -88,6 +89,7 @@ struct DeviceRow {
     ip: Option<String>,
     #[serde(deserialize_with = "flex_bool")]
     video: bool,
+    site: Option<String>,
     #[serde(deserialize_with = "flex_bool")]
     one_number: bool,
     ccos: Option<i64>,
@@ -175,6 +177,7 @@ fn device_from(d: DeviceRow) -> Result<Device, sqlx::Error> {
             number: d.number,
             ip: d.ip,
             video: d.video,
+            site: d.site,
             sip: SipSettings {
                 one_number: d.one_number,
                 ccos: d.ccos,
@@ -497,8 +500,8 @@ async fn insert_device(
     let id: i64 = sqlx::query(
         "INSERT INTO devices (user_id, domain_id, company_id, number, protocol, password_enc, ip, video,
              one_number, ccos, sip_user_name, sip_password_enc, sip_proxy, sip_port, stun, realm,
-             dtmf_method, g729, tls, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+             dtmf_method, g729, tls, created_at, updated_at, site)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)
          RETURNING id",
     )
     .bind(user.0)
@@ -521,6 +524,7 @@ async fn insert_device(
     .bind(d.sip.g729)
     .bind(d.sip.tls)
     .bind(now_ms())
+    .bind(&d.site)
     .fetch_one(c)
     .await
     .map_err(StoreError::classify)?
@@ -595,7 +599,7 @@ pub async fn update_device(
         "UPDATE devices SET number = $1, protocol = $2, password_enc = $3, ip = $4, video = $5,
              one_number = $6, ccos = $7, sip_user_name = $8, sip_password_enc = $9, sip_proxy = $10,
              sip_port = $11, stun = $12, realm = $13, dtmf_method = $14, g729 = $15, tls = $16,
-             updated_at = $17
+             updated_at = $17, site = $19
          WHERE id = $18",
     )
     .bind(&d.number)
@@ -616,6 +620,7 @@ pub async fn update_device(
     .bind(d.sip.tls)
     .bind(now_ms())
     .bind(id)
+    .bind(&d.site)
     .execute(&mut *c)
     .await
     .map_err(StoreError::classify)?;

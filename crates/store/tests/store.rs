@@ -10,7 +10,7 @@ use twp_domain::{
 use twp_store::testing::TestDb;
 use twp_store::users::{UserFilter, UserSecrets};
 use twp_store::{
-    Backend, PageRequest, StoreError, admins, audit, companies, domains, groups, users,
+    Backend, PageRequest, StoreError, admins, audit, companies, domains, groups, pbx_links, users,
 };
 
 macro_rules! both_backends {
@@ -31,6 +31,7 @@ both_backends!(
     audit_log_scoping,
     migrations_are_idempotent,
     plans_per_domain,
+    links_and_supervised_devices,
 );
 
 fn user(domain: twp_domain::DomainId, name: &str) -> UserData {
@@ -54,6 +55,7 @@ fn device(number: &str) -> DeviceData {
         protocol: DeviceProtocol::Csta,
         ip: None,
         video: false,
+        site: None,
         sip: SipSettings::default(),
     }
 }
@@ -905,5 +907,136 @@ async fn plans_per_domain(db: &TestDb) {
         .await
         .unwrap();
     domains::delete(&mut tx, a.id, d.id).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn link(role: twp_domain::LinkRole, port: u16) -> twp_domain::PbxLinkData {
+    twp_domain::PbxLinkData {
+        role,
+        protocol: twp_domain::LinkProtocol::Csta,
+        host: "192.0.2.10".into(),
+        port,
+        capacity: 500,
+        sites: vec!["1.*".into(), "2.1".into()],
+        session: twp_domain::LinkSession::SystemRegister,
+        pbx_type: Some("OXE".into()),
+        user_name: Some("cti".into()),
+        enabled: true,
+    }
+}
+
+async fn links_and_supervised_devices(db: &TestDb) {
+    use twp_domain::LinkRole;
+    let mut tx = db.store.begin().await.unwrap();
+    let c = companies::create(&mut tx, "A").await.unwrap();
+    let d = domains::create(&mut tx, c.id, "Paris", 4).await.unwrap();
+    let other = companies::create(&mut tx, "B").await.unwrap();
+    let csta = pbx_links::create(
+        &mut tx,
+        c.id,
+        d.id,
+        &link(LinkRole::Csta, 3211),
+        Some("sealed"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(csta.data, link(LinkRole::Csta, 3211));
+    assert!(csta.has_password);
+    let mut sup = link(LinkRole::Supervision, 3212);
+    sup.enabled = false;
+    let sup = pbx_links::create(&mut tx, c.id, d.id, &sup, None)
+        .await
+        .unwrap();
+    let mut dev = device("1000");
+    dev.site = Some("1.1".into());
+    let mut soft = device("1001");
+    soft.protocol = DeviceProtocol::Sip;
+    users::create(
+        &mut tx,
+        c.id,
+        &user(d.id, "a"),
+        UserSecrets::default(),
+        &[
+            (dev, DeviceSecrets::default()),
+            (soft, DeviceSecrets::default()),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut off = user(d.id, "b");
+    off.enabled = false;
+    users::create(
+        &mut tx,
+        c.id,
+        &off,
+        UserSecrets::default(),
+        &[(device("1002"), DeviceSecrets::default())],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // one CSTA link per domain (guide 4.1), in its own transaction since a
+    // failed statement ends a PostgreSQL transaction
+    let mut tx = db.store.begin().await.unwrap();
+    let e = pbx_links::create(&mut tx, c.id, d.id, &link(LinkRole::Csta, 1), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Conflict { field: "role", .. }),
+        "{e:?}"
+    );
+    drop(tx);
+    let mut tx = db.store.begin().await.unwrap();
+    // another company cannot reach the domain
+    assert!(
+        pbx_links::create(
+            &mut tx,
+            other.id,
+            d.id,
+            &link(LinkRole::Supervision, 1),
+            None
+        )
+        .await
+        .is_err()
+    );
+    assert!(matches!(
+        pbx_links::get(&mut tx, other.id, d.id, csta.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let list = pbx_links::list(&mut tx, c.id, d.id).await.unwrap();
+    assert_eq!(
+        list.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [csta.id, sup.id]
+    );
+    let enabled = pbx_links::list_enabled(&mut tx).await.unwrap();
+    assert_eq!(enabled.iter().map(|l| l.id).collect::<Vec<_>>(), [csta.id]);
+    let updated = pbx_links::update(
+        &mut tx,
+        c.id,
+        d.id,
+        csta.id,
+        &link(LinkRole::Csta, 4000),
+        SecretChange::Clear,
+    )
+    .await
+    .unwrap();
+    assert_eq!((updated.data.port, updated.has_password), (4000, false));
+    // CTI devices of enabled users only: no SIP soft phone, no disabled user
+    let devices = pbx_links::supervised_devices(&mut tx, d.id).await.unwrap();
+    assert_eq!(
+        devices,
+        [pbx_links::SupervisedDevice {
+            number: "1000".into(),
+            site: Some("1.1".into())
+        }]
+    );
+    pbx_links::delete(&mut tx, c.id, d.id, sup.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        pbx_links::delete(&mut tx, c.id, d.id, sup.id).await,
+        Err(StoreError::NotFound(_))
+    ));
     tx.commit().await.unwrap();
 }
