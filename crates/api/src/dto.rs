@@ -153,6 +153,9 @@ pub struct DeviceDto {
     pub has_password: bool,
     pub ip: Option<String>,
     pub video: bool,
+    /// Site.Cluster where the device is logged on the PBX (`1.1`); it
+    /// chooses the supervision link (guide 4.2).
+    pub site: Option<String>,
     pub sip: SipDto,
 }
 
@@ -177,6 +180,7 @@ impl From<Device> for DeviceDto {
             has_password: d.has_password,
             ip: d.data.ip,
             video: d.data.video,
+            site: d.data.site,
             sip: SipDto {
                 one_number,
                 ccos,
@@ -276,6 +280,9 @@ pub struct DeviceInput {
     pub ip: Option<String>,
     #[serde(default)]
     pub video: bool,
+    /// Site.Cluster where the device is logged on the PBX, e.g. `1.1`;
+    /// absent: the device is served by any link (implicit allocation).
+    pub site: Option<String>,
     #[serde(default)]
     pub sip: Option<SipInput>,
 }

@@ -8,11 +8,13 @@ pub mod bootstrap;
 pub mod crypto;
 pub mod dto;
 pub mod error;
+pub mod hub;
 mod limiter;
 mod metrics;
 mod routes;
 pub mod scenario;
 mod state;
+mod tickets;
 mod validate;
 
 use std::net::SocketAddr;
@@ -47,6 +49,9 @@ pub use state::{ApiSettings, AppState};
         (name = "users", description = "Users and their devices (guide 3.3.4, 7.1)"),
         (name = "groups", description = "Groups and members (guide 3.3.5, 7.3)"),
         (name = "administrators", description = "Administrator accounts (guide 10.1)"),
+        (name = "links", description = "A domain's links to its PBX and the restart that applies them (guide 3.3.3, 4)"),
+        (name = "calls", description = "Call control on a supervised phone (guide 1.3, 9.1)"),
+        (name = "events", description = "Live telephony events over WebSocket or SSE"),
         (name = "telephony", description = "Telephony maintenance: links and device states (guide 10.4–10.5)"),
         (name = "demo", description = "Demo only: the simulated PBX's outside world (present in `twp demo`)"),
         (name = "audit", description = "Audit log of administrative changes"),
@@ -97,6 +102,29 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admins::list, admins::create))
         .routes(routes!(admins::get, admins::update, admins::delete))
         .routes(routes!(audit::list))
+        .routes(routes!(links::list, links::create))
+        .routes(routes!(links::get, links::replace, links::delete))
+        .routes(routes!(links::telephony_status))
+        .routes(routes!(links::restart))
+        .routes(routes!(calls::state))
+        .routes(routes!(calls::make_call))
+        .routes(routes!(calls::answer))
+        .routes(routes!(calls::hang_up))
+        .routes(routes!(calls::hold))
+        .routes(routes!(calls::retrieve))
+        .routes(routes!(calls::deflect))
+        .routes(routes!(calls::blind_transfer))
+        .routes(routes!(calls::digits))
+        .routes(routes!(calls::consult))
+        .routes(routes!(calls::transfer))
+        .routes(routes!(calls::conference))
+        .routes(routes!(calls::pickup))
+        .routes(routes!(calls::get_forwarding, calls::set_forwarding))
+        .routes(routes!(calls::do_not_disturb))
+        .routes(routes!(calls::callback))
+        .routes(routes!(events::ticket))
+        .routes(routes!(events::websocket))
+        .routes(routes!(events::sse))
         .routes(routes!(telephony::providers))
         .routes(routes!(telephony::devices))
         .routes(routes!(demo::call))

@@ -45,8 +45,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<LoginLimiter>,
     pub started: Instant,
-    /// The telephony engine, when this server runs one (today: `twp demo`).
-    pub telephony: Option<twp_telephony::Telephony>,
+    /// The telephony engines, one per domain with enabled links.
+    pub telephony: Arc<crate::hub::TelephonyHub>,
+    /// One-time tickets for event streams.
+    pub tickets: Arc<crate::tickets::Tickets>,
     /// The simulated PBX's outside world, in `twp demo` only.
     pub scenario: Option<Arc<dyn crate::scenario::PbxScenario>>,
 }
@@ -61,7 +63,8 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             limiter: Arc::new(limiter),
             started: Instant::now(),
-            telephony: None,
+            telephony: Arc::new(crate::hub::TelephonyHub::new()),
+            tickets: Arc::new(crate::tickets::Tickets::default()),
             scenario: None,
         }
     }
@@ -71,8 +74,8 @@ impl AppState {
         self
     }
 
-    pub fn with_telephony(mut self, t: twp_telephony::Telephony) -> Self {
-        self.telephony = Some(t);
+    pub fn with_telephony(mut self, hub: Arc<crate::hub::TelephonyHub>) -> Self {
+        self.telephony = hub;
         self
     }
 }

@@ -120,6 +120,9 @@ pub fn device(
         Some(p) => local.check(p.parse::<DeviceProtocol>()),
     };
     let ip = opt(&mut local, d.ip.as_deref(), |s| validate_ip("ip", s));
+    let site = opt(&mut local, d.site.as_deref(), |s| {
+        twp_domain::validate_site("site", s).map(|()| s.to_owned())
+    });
     let default_sip = crate::dto::SipInput::default();
     let s = d.sip.as_ref().unwrap_or(&default_sip);
     let sip_user = local.check(validate_optional_text(
@@ -176,6 +179,7 @@ pub fn device(
             protocol: protocol?,
             ip,
             video: d.video,
+            site,
             sip: SipSettings {
                 one_number: s.one_number,
                 ccos: s.ccos,

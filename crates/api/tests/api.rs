@@ -101,6 +101,9 @@ impl App {
     async fn patch(&self, path: &str, t: &str, b: Value) -> Resp {
         self.call(Method::PATCH, path, Some(t), Some(b)).await
     }
+    async fn put(&self, path: &str, t: &str, b: Value) -> Resp {
+        self.call(Method::PUT, path, Some(t), Some(b)).await
+    }
     async fn delete(&self, path: &str, t: &str) -> Resp {
         self.call(Method::DELETE, path, Some(t), None).await
     }
@@ -1165,10 +1168,66 @@ impl twp_api::scenario::PbxScenario for SimScenario {
     }
 }
 
-/// The maintenance views show the engine's links and devices (guide
-/// 10.4–10.5), against the PBX simulator, and follow a call.
+/// A WebSocket event client of the API.
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn ws_connect(
+    url: &str,
+    token: Option<&str>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request().unwrap();
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+/// The next JSON message of an event stream that satisfies `want`
+/// (earlier ones are skipped), within 5 seconds.
+async fn ws_until(ws: &mut Ws, want: impl Fn(&Value) -> bool) -> Value {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("event within 5 s")
+            .expect("stream open")
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if want(&v) {
+                return v;
+            }
+        }
+    }
+}
+
+fn call_state(device: &'static str, state: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| v["type"] == "callState" && v["device"] == device && v["call"]["state"] == state
+}
+
+async fn until_ok(mut f: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// The "done when", through HTTP against the PBX simulator: a link
+/// configured through the API, the domain's telephony restarted, an
+/// outside call rings a user's phone, the event reaches a WebSocket client,
+/// the call is answered, transferred and hung up through the API; link
+/// loss and recovery show in the provider states and on the event stream.
 #[tokio::test]
-async fn telephony_maintenance_views() {
+async fn telephony_through_the_api() {
     let mut sim = twp_pbx_sim::SimConfig::demo();
     sim.listen = vec!["127.0.0.1:0".parse().unwrap()];
     let (stop_sim, sim_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -1178,23 +1237,6 @@ async fn telephony_maintenance_views() {
     .await
     .unwrap();
     let addr = running.addrs[0];
-    let mut cfg = twp_telephony::TelephonyConfig::new("Paris");
-    cfg.links.push(twp_telephony::LinkSettings::csta(
-        addr.ip().to_string(),
-        addr.port(),
-        100,
-    ));
-    for n in ["1000", "1001"] {
-        cfg.devices.push(twp_telephony::DeviceSettings::new(
-            n,
-            "1.1".parse().unwrap(),
-        ));
-    }
-    let telephony = twp_telephony::Telephony::start(cfg).unwrap();
-    assert!(
-        telephony.wait_synced(Duration::from_secs(10)).await,
-        "engine synced"
-    );
 
     let db = TestDb::new(Backend::Sqlite).await;
     bootstrap::ensure_boot_admin(&db.store).await.unwrap();
@@ -1203,35 +1245,134 @@ async fn telephony_maintenance_views() {
         SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
         ApiSettings::default(),
     )
-    .with_telephony(telephony.clone())
     .with_scenario(std::sync::Arc::new(SimScenario(running.simulator.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let host = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(twp_api::serve(listener, state, async move {
         let _ = stopped.await;
     }));
     let app = App {
-        base,
+        base: format!("http://{host}"),
         http: Client::new(),
         db: Some(db),
         shutdown: Some(stop),
     };
     let t = app.super_token().await;
-    let mut p = app.get("/api/v1/telephony/providers", &t).await;
-    for _ in 0..100 {
-        if p.body[0]["current"] == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        p = app.get("/api/v1/telephony/providers", &t).await;
+    let r = app.get("/api/v1/telephony/providers", &t).await;
+    assert_eq!(r.body["code"], "telephony_not_configured", "{}", r.text);
+
+    // chapter 3.3: company, domain, users with devices, a CSTA link
+    let cid = app
+        .post("/api/v1/companies", &t, json!({"name": "Acme"}))
+        .await
+        .body["id"]
+        .clone();
+    let did = app
+        .post(
+            &format!("/api/v1/companies/{cid}/domains"),
+            &t,
+            json!({"name": "Paris", "numberingPlanLength": 4}),
+        )
+        .await
+        .body["id"]
+        .clone();
+    for (user, number) in [("ana", "1000"), ("bob", "1001"), ("cyd", "1002")] {
+        let r = app
+            .post(
+                &format!("/api/v1/companies/{cid}/users"),
+                &t,
+                json!({"domainId": did, "userName": user, "devices": [{"number": number, "site": "1.1"}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.body["devices"][0]["site"], "1.1");
     }
-    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
-    assert_eq!(p.body[0]["connected"], true, "{}", p.text);
-    assert_eq!(p.body[0]["current"], 2, "{}", p.text);
-    assert_eq!(p.body[0]["port"], addr.port());
-    // an outside caller rings 1000 (through the demo scenario API): the
-    // device view shows it
+    let links = format!("/api/v1/companies/{cid}/domains/{did}/links");
+    let bad = app
+        .post(
+            &links,
+            &t,
+            json!({"host": "", "port": 0, "capacity": 0, "sites": ["x"]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["host", "port", "capacity", "sites[0]"],
+        "{}",
+        bad.text
+    );
+    let link = app
+        .post(
+            &links,
+            &t,
+            json!({"role": "csta", "host": addr.ip().to_string(), "port": addr.port(), "capacity": 100,
+                   "sites": ["1.*"], "userName": "cti", "password": "s3cret-link"}),
+        )
+        .await;
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.text);
+    assert_eq!(link.body["hasPassword"], true);
+    assert!(!link.text.contains("s3cret-link"));
+    let second = app
+        .post(
+            &links,
+            &t,
+            json!({"role": "csta", "host": "192.0.2.1", "port": 3211, "capacity": 10}),
+        )
+        .await;
+    assert_eq!(
+        (second.status, second.body["field"].as_str()),
+        (StatusCode::CONFLICT, Some("role")),
+        "{}",
+        second.text
+    );
+    let audit = app.get("/api/v1/audit?objectType=link", &t).await;
+    assert!(!audit.text.contains("s3cret-link"), "{}", audit.text);
+
+    let status = format!("/api/v1/companies/{cid}/domains/{did}/telephony");
+    assert_eq!(app.get(&status, &t).await.body["state"], "stopped");
+    let r = app.post(&format!("{status}/restart"), &t, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.body["state"].as_str(), r.body["devices"].as_u64()),
+        (Some("running"), Some(3)),
+        "{}",
+        r.text
+    );
+    assert!(
+        until_ok(async || app.get("/api/v1/telephony/providers", &t).await.body[0]["current"] == 3)
+            .await,
+        "every device monitored"
+    );
+    let p = app.get("/api/v1/telephony/providers", &t).await;
+    assert_eq!(
+        (
+            p.body[0]["connected"].as_bool(),
+            p.body[0]["domainId"].clone()
+        ),
+        (Some(true), did.clone()),
+        "{}",
+        p.text
+    );
+
+    // a WebSocket client on 1000 and 1001 gets the states, then the call
+    let events =
+        format!("ws://{host}/api/v1/companies/{cid}/domains/{did}/events/ws?devices=1000,1001");
+    assert!(
+        ws_connect(&events, None).await.is_err(),
+        "no token, no stream"
+    );
+    let mut ws = ws_connect(&events, Some(&t)).await.unwrap();
+    let hello = ws_until(&mut ws, |v| v["type"] == "hello").await;
+    assert_eq!(hello["devices"].as_array().unwrap().len(), 2, "{hello}");
+    let stream = hello["stream"].as_str().unwrap().to_owned();
     let r = app
         .post(
             "/api/v1/demo/pbx/calls",
@@ -1240,70 +1381,211 @@ async fn telephony_maintenance_views() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert!(r.body["callId"].is_string());
-    let mut ringing = Value::Null;
-    for _ in 0..50 {
-        let d = app
-            .get("/api/v1/telephony/devices?from=1000&to=1000", &t)
-            .await;
-        if d.body[0]["activity"] == "ringing" {
-            ringing = d.body;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(ringing[0]["calls"][0]["state"], "alerting", "{ringing}");
-    assert_eq!(ringing[0]["supervised"], true);
-    let all = app.get("/api/v1/telephony/devices", &t).await;
-    assert_eq!(all.body.as_array().unwrap().len(), 2);
+    let ringing = ws_until(&mut ws, call_state("1000", "alerting")).await;
+    assert_eq!(ringing["call"]["calling"], "0612345678", "{ringing}");
+    let phone = format!("/api/v1/companies/{cid}/domains/{did}/phones");
     let r = app
-        .post("/api/v1/demo/pbx/devices/1000/answer", &t, json!({}))
+        .post(&format!("{phone}/1000/calls/current/answer"), &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    ws_until(&mut ws, call_state("1000", "connected")).await;
+    // blind transfer to 1001 through the API: 1000 leaves, 1001 rings
+    let r = app
+        .post(
+            &format!("{phone}/1000/calls/current/transfer"),
+            &t,
+            json!({"to": "1001"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let mut connected = false;
-    for _ in 0..50 {
-        if app
-            .get("/api/v1/telephony/devices?from=1000&to=1000", &t)
-            .await
-            .body[0]["activity"]
-            == "inCall"
-        {
-            connected = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(connected, "answered call shows as in call");
-    assert_eq!(
-        app.post("/api/v1/demo/pbx/devices/1000/hangup", &t, json!({}))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(r.body["dialed"], "1001");
+    ws_until(&mut ws, call_state("1000", "null")).await;
+    ws_until(&mut ws, call_state("1001", "alerting")).await;
     let r = app
-        .post("/api/v1/demo/pbx/devices/1001/answer", &t, json!({}))
+        .post(&format!("{phone}/1001/calls/current/answer"), &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let connected = ws_until(&mut ws, call_state("1001", "connected")).await;
+    let seq_connected = connected["seq"].as_u64().unwrap();
+    let r = app
+        .post(&format!("{phone}/1001/calls/current/hangup"), &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    ws_until(&mut ws, call_state("1001", "null")).await;
+    let idle = app.get(&format!("{phone}/1001"), &t).await;
+    assert_eq!(idle.body["activity"], "idle", "{}", idle.text);
+
+    // a call from a phone, through the dialing plan
+    let r = app
+        .post(&format!("{phone}/1000/calls"), &t, json!({"to": "10 02"}))
         .await;
     assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (StatusCode::CONFLICT, Some("scenario_refused")),
+        (r.status, r.body["dialed"].as_str()),
+        (StatusCode::OK, Some("1002")),
         "{}",
         r.text
     );
-    // link loss shows in the provider state
-    running.simulator.refuse_links(true);
+    ws_until(&mut ws, |v| {
+        v["type"] == "callState" && v["device"] == "1000" && v["call"]["called"] == "1002"
+    })
+    .await;
+    // errors say what to do
+    let r = app
+        .post(&format!("{phone}/1001/calls/current/answer"), &t, json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("no_such_call")),
+        "{}",
+        r.text
+    );
+    let r = app
+        .post(&format!("{phone}/9999/calls"), &t, json!({"to": "1000"}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("device_not_supervised")),
+        "{}",
+        r.text
+    );
+    let r = app
+        .put(
+            &format!("{phone}/1001/forwarding"),
+            &t,
+            json!({"type": "forwardSometimes", "destination": "1002"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("type")),
+        "{}",
+        r.text
+    );
+    // forwarding and do-not-disturb reach the PBX and come back as events
+    let r = app
+        .put(
+            &format!("{phone}/1001/forwarding"),
+            &t,
+            json!({"type": "forwardImmediate", "destination": "1002"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    ws_until(&mut ws, |v| {
+        v["type"] == "forwarding" && v["device"] == "1001"
+    })
+    .await;
+    let r = app.get(&format!("{phone}/1001/forwarding"), &t).await;
+    assert_eq!(r.body[0]["destination"], "1002", "{}", r.text);
+    let r = app
+        .put(
+            &format!("{phone}/1001/do-not-disturb"),
+            &t,
+            json!({"on": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    ws_until(&mut ws, |v| {
+        v["type"] == "deviceState" && v["device"] == "1001" && v["doNotDisturb"] == true
+    })
+    .await;
+
+    // resume after an event: the stream replays from there
+    let resume = format!("{events}&after={seq_connected}&stream={stream}");
+    let mut again = ws_connect(&resume, Some(&t)).await.unwrap();
+    let h = ws_until(&mut again, |v| v["type"] == "hello").await;
+    assert!(h["devices"].is_null(), "{h}");
+    let next = ws_until(&mut again, |_| true).await;
+    assert_eq!(next["seq"].as_u64(), Some(seq_connected + 1), "{next}");
+    drop(again);
+    let r = app
+        .get(
+            &format!("/api/v1/companies/{cid}/domains/{did}/events/ws?after=1&stream=other"),
+            &t,
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::OK);
+
+    // a browser-style client: a one-time ticket instead of a header, on SSE
+    let ticket = app.post("/api/v1/events/tickets", &t, json!({})).await.body["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sse_url = format!(
+        "{}/api/v1/companies/{cid}/domains/{did}/events/sse?devices=1002&ticket={ticket}",
+        app.base
+    );
+    let mut sse = app.http.get(&sse_url).send().await.unwrap();
+    assert_eq!(sse.status(), StatusCode::OK);
+    let first = String::from_utf8(sse.chunk().await.unwrap().unwrap().to_vec()).unwrap();
+    assert!(first.contains("event: hello"), "{first}");
+    assert_eq!(
+        app.http.get(&sse_url).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "a ticket is used once"
+    );
+    drop(sse);
+
+    // a company-scoped administrator of another company sees nothing
+    let other = app
+        .post("/api/v1/companies", &t, json!({"name": "Other"}))
+        .await
+        .body["id"]
+        .clone();
+    let r = app
+        .post("/api/v1/admins", &t, json!({"name": "otheradm", "password": "other-admin-pw", "companyIds": [other], "mustChangePassword": false}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let o = app.login("otheradm", "other-admin-pw").await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get("/api/v1/telephony/providers", &o).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        app.get(&format!("{phone}/1000"), &o).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(&format!("{phone}/1000/calls"), &o, json!({"to": "1001"}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(ws_connect(&events, Some(&o)).await.is_err());
+
+    // link loss: visible in the provider state and on the stream; recovery too
     let r = app.post("/api/v1/demo/pbx/drop-links", &t, json!({})).await;
     assert_eq!(r.body["linksDropped"], 1, "{}", r.text);
-    let mut down = false;
-    for _ in 0..50 {
-        if app.get("/api/v1/telephony/providers", &t).await.body[0]["connected"] == false {
-            down = true;
+    ws_until(&mut ws, |v| {
+        v["type"] == "linkState" && v["connected"] == false
+    })
+    .await;
+    ws_until(&mut ws, |v| {
+        v["type"] == "linkState" && v["connected"] == true
+    })
+    .await;
+    assert!(
+        until_ok(async || {
+            let p = app.get("/api/v1/telephony/providers", &t).await;
+            p.body[0]["connected"] == true && p.body[0]["reconnects"].as_u64() >= Some(1)
+        })
+        .await
+    );
+
+    // a restart ends the stream with its close code
+    app.post(&format!("{status}/restart"), &t, json!({})).await;
+    use futures_util::StreamExt;
+    let mut closed = None;
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+        if let Ok(tokio_tungstenite::tungstenite::Message::Close(Some(f))) = m {
+            closed = Some(u16::from(f.code));
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(down, "the outage is visible");
+    assert_eq!(closed, Some(4009));
     app.stop().await;
-    telephony.shutdown().await;
     let _ = stop_sim.send(());
 }
 

@@ -122,5 +122,6 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    st.telephony.stop_where(|_| false, |c| c == cid).await;
     Ok(StatusCode::NO_CONTENT)
 }

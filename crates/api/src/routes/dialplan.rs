@@ -50,7 +50,7 @@ pub struct DialPlanTestResult {
     pub results: Vec<serde_json::Value>,
 }
 
-fn default_plan(numbering_plan_length: i64) -> DialPlan {
+pub(crate) fn default_plan(numbering_plan_length: i64) -> DialPlan {
     DialPlan::new(GlobalParameters {
         internal_length: usize::try_from(numbering_plan_length).unwrap_or(4),
         ..GlobalParameters::default()
@@ -149,6 +149,7 @@ pub async fn put(
     change.before = before;
     record(&mut tx, a.who(), change).await?;
     tx.commit().await?;
+    st.telephony.forget_plan(did);
     let mut c = st.store.read().await?;
     Ok(Json(current(&mut c, cid, did).await?.1))
 }
@@ -173,6 +174,7 @@ pub async fn reset(
     change.before = before;
     record(&mut tx, a.who(), change).await?;
     tx.commit().await?;
+    st.telephony.forget_plan(did);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -133,6 +133,8 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    // the default dialing plan follows the numbering plan length
+    st.telephony.forget_plan(DomainId(id));
     Ok(Json(after))
 }
 
@@ -158,5 +160,9 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    st.telephony
+        .stop_where(|d| d == DomainId(id), |_| false)
+        .await;
+    st.telephony.forget_plan(DomainId(id));
     Ok(StatusCode::NO_CONTENT)
 }

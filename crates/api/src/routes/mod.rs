@@ -1,11 +1,14 @@
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod companies;
 pub mod demo;
 pub mod dialplan;
 pub mod domains;
+pub mod events;
 pub mod groups;
+pub mod links;
 pub mod system;
 pub mod telephony;
 pub mod users;

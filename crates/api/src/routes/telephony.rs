@@ -1,6 +1,6 @@
-//! Maintenance views of the telephony engine (guide 10.4 connection states,
-//! 10.5 device states). Read-only; super users only, since links are not yet
-//! attached to companies.
+//! Maintenance views of the telephony engines (guide 10.4 connection states,
+//! 10.5 device states). Read-only; an administrator sees the domains of its
+//! companies.
 
 use std::time::UNIX_EPOCH;
 
@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use twp_telephony::{Activity, Telephony};
+use twp_telephony::Activity;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -20,7 +20,10 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderDto {
+    /// Index of the link in its domain ("Id" of the guide's device states).
     pub id: usize,
+    pub company_id: i64,
+    pub domain_id: i64,
     pub host: String,
     pub port: u16,
     pub domain: String,
@@ -54,6 +57,7 @@ pub struct CallDto {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceStateDto {
+    pub domain_id: i64,
     pub number: String,
     pub site: String,
     /// Index of the provider serving it.
@@ -73,34 +77,55 @@ pub struct DeviceStateDto {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct DeviceRange {
+    /// Only this domain's devices.
+    pub domain_id: Option<i64>,
     /// First number of the range (default: all).
     pub from: Option<String>,
     /// Last number of the range.
     pub to: Option<String>,
 }
 
-fn engine(st: &AppState) -> ApiResult<&Telephony> {
-    st.telephony.as_ref().ok_or_else(|| {
-        ApiError::new(
+/// The running engines this administrator may see; 503 when none is
+/// configured anywhere it can see.
+fn engines(
+    st: &AppState,
+    a: &Admin,
+) -> ApiResult<Vec<std::sync::Arc<crate::hub::DomainTelephony>>> {
+    let scope = &a.who().scope;
+    let visible: Vec<_> = st
+        .telephony
+        .running()
+        .into_iter()
+        .filter(|d| scope.allows(d.company))
+        .collect();
+    let failed = st
+        .telephony
+        .failures()
+        .into_iter()
+        .any(|f| scope.allows(f.company));
+    if visible.is_empty() && !failed {
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "telephony_not_configured",
-            "this server runs no telephony engine: PBX links are not configurable yet \
-             (not implemented; `twp demo` runs one against its PBX simulator)",
-        )
-    })
+            "no domain you administer has a link to its PBX: add one with POST \
+             /api/v1/companies/{companyId}/domains/{domainId}/links, then restart the \
+             domain's telephony",
+        ));
+    }
+    Ok(visible)
 }
 
 /// CTI links to the PBX and their state.
 #[utoipa::path(get, path = "/api/v1/telephony/providers", tag = "telephony", security(("bearer" = [])),
     responses((status = 200, body = Vec<ProviderDto>), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn providers(State(st): State<AppState>, a: Admin) -> ApiResult<Json<Vec<ProviderDto>>> {
-    a.require_super_user()?;
-    let t = engine(&st)?;
-    Ok(Json(
-        t.providers()
-            .into_iter()
-            .map(|p| ProviderDto {
+    let mut out = Vec::new();
+    for d in engines(&st, &a)? {
+        out.extend(d.engine.providers().into_iter().map(|p| {
+            ProviderDto {
                 id: p.id,
+                company_id: d.company.0,
+                domain_id: d.domain.0,
                 host: p.host,
                 port: p.port,
                 domain: p.domain,
@@ -118,9 +143,10 @@ pub async fn providers(State(st): State<AppState>, a: Admin) -> ApiResult<Json<V
                 reconnects: p.reconnects,
                 last_error: p.last_error,
                 synced: p.synced,
-            })
-            .collect(),
-    ))
+            }
+        }));
+    }
+    Ok(Json(out))
 }
 
 /// States of the supervised devices, optionally for a number range.
@@ -132,45 +158,60 @@ pub async fn devices(
     a: Admin,
     Query(r): Query<DeviceRange>,
 ) -> ApiResult<Json<Vec<DeviceStateDto>>> {
-    a.require_super_user()?;
-    let t = engine(&st)?;
     let from = r.from.unwrap_or_default();
     // ranges order numbers by length, then digits: 64 nines is above any number
     let to = r.to.unwrap_or_else(|| "9".repeat(64));
-    Ok(Json(
-        t.devices_in_range(&from, &to)
+    let mut out = Vec::new();
+    for e in engines(&st, &a)? {
+        if r.domain_id.is_some_and(|id| id != e.domain.0) {
+            continue;
+        }
+        let domain = e.domain.0;
+        out.extend(
+            e.engine
+                .devices_in_range(&from, &to)
+                .into_iter()
+                .map(|d| device_dto(domain, d)),
+        );
+    }
+    Ok(Json(out))
+}
+
+/// A device's state as the API shows it.
+pub fn device_dto(domain_id: i64, d: twp_telephony::DeviceState) -> DeviceStateDto {
+    DeviceStateDto {
+        domain_id,
+        activity: activity_token(d.activity()).to_owned(),
+        number: d.number,
+        site: d.site.to_string(),
+        provider: d.provider,
+        supervised: d.supervised,
+        calls: d
+            .calls
             .into_iter()
-            .map(|d| DeviceStateDto {
-                activity: match d.activity() {
-                    Activity::Idle => "idle",
-                    Activity::Dialing => "dialing",
-                    Activity::Ringing => "ringing",
-                    Activity::InCall => "inCall",
-                    Activity::OnHold => "onHold",
-                }
-                .to_owned(),
-                number: d.number,
-                site: d.site.to_string(),
-                provider: d.provider,
-                supervised: d.supervised,
-                calls: d
-                    .calls
-                    .into_iter()
-                    .map(|c| CallDto {
-                        call_id: c.call_id,
-                        state: c.state.token().to_owned(),
-                        calling: c.calling,
-                        called: c.called,
-                    })
-                    .collect(),
-                do_not_disturb: d.do_not_disturb,
-                message_waiting: d.message_waiting,
-                forwarding: d
-                    .forwarding
-                    .into_iter()
-                    .map(|f| (f.kind.token().to_owned(), f.destination))
-                    .collect(),
+            .map(|c| CallDto {
+                call_id: c.call_id,
+                state: c.state.token().to_owned(),
+                calling: c.calling,
+                called: c.called,
             })
             .collect(),
-    ))
+        do_not_disturb: d.do_not_disturb,
+        message_waiting: d.message_waiting,
+        forwarding: d
+            .forwarding
+            .into_iter()
+            .map(|f| (f.kind.token().to_owned(), f.destination))
+            .collect(),
+    }
+}
+
+pub fn activity_token(a: Activity) -> &'static str {
+    match a {
+        Activity::Idle => "idle",
+        Activity::Dialing => "dialing",
+        Activity::Ringing => "ringing",
+        Activity::InCall => "inCall",
+        Activity::OnHold => "onHold",
+    }
 }

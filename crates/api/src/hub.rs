@@ -1,0 +1,295 @@
+//! The telephony engines of the server: one per domain that has enabled
+//! links (guide 4.1), built from the store. Changing links or devices takes
+//! effect when the domain's telephony is restarted, as the guide asks of
+//! its CSTA and VTI-XML services.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use twp_dialplan::{CompiledPlan, DialPlan};
+use twp_domain::{CompanyId, DomainId, LinkProtocol, LinkSession, PbxLink};
+use twp_store::{Store, StoreError, pbx_links};
+use twp_telephony::{
+    DeviceSettings, LinkSettings, Protocol, SessionMode, SiteCluster, Telephony, TelephonyConfig,
+};
+
+/// The engine of one domain.
+pub struct DomainTelephony {
+    pub company: CompanyId,
+    pub domain: DomainId,
+    pub domain_name: String,
+    pub engine: Telephony,
+    pub started_at: SystemTime,
+}
+
+/// Why a domain's telephony is not running.
+#[derive(Debug, Clone)]
+pub struct DomainFailure {
+    pub company: CompanyId,
+    pub domain: DomainId,
+    pub domain_name: String,
+    pub message: String,
+}
+
+#[derive(Default)]
+struct Engines {
+    running: BTreeMap<DomainId, Arc<DomainTelephony>>,
+    failed: BTreeMap<DomainId, DomainFailure>,
+}
+
+/// Every domain's engine; cheap to share.
+#[derive(Default)]
+pub struct TelephonyHub {
+    engines: RwLock<Engines>,
+    /// Serialises (re)starts so two restarts of a domain never overlap.
+    restarting: tokio::sync::Mutex<()>,
+    /// Compiled dialing plans of the domains, loaded on first use and
+    /// forgotten when a plan changes.
+    plans: RwLock<BTreeMap<DomainId, Arc<CompiledPlan>>>,
+}
+
+/// The devices without a Site.Cluster are given this one: no link lists
+/// site 0, so they are placed implicitly (least-loaded link).
+const UNKNOWN_SITE: SiteCluster = SiteCluster {
+    site: 0,
+    cluster: 0,
+};
+
+impl TelephonyHub {
+    pub fn new() -> TelephonyHub {
+        TelephonyHub::default()
+    }
+
+    /// Starts the engine of every domain that has enabled links. A domain
+    /// whose configuration cannot start is recorded as failed; the others
+    /// run.
+    pub async fn start_all(&self, store: &Store) -> Result<(), StoreError> {
+        let _guard = self.restarting.lock().await;
+        let mut conn = store.read().await?;
+        let links = pbx_links::list_enabled(&mut conn).await?;
+        drop(conn);
+        let mut by_domain: BTreeMap<DomainId, Vec<PbxLink>> = BTreeMap::new();
+        for l in links {
+            by_domain.entry(l.domain_id).or_default().push(l);
+        }
+        for (domain, links) in by_domain {
+            let company = links[0].company_id;
+            self.start_domain(store, company, domain, links).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops the domain's engine, if any, and starts it again from the
+    /// store. Returns whether an engine runs afterwards.
+    pub async fn restart_domain(
+        &self,
+        store: &Store,
+        company: CompanyId,
+        domain: DomainId,
+    ) -> Result<bool, StoreError> {
+        let _guard = self.restarting.lock().await;
+        let old = {
+            let mut e = self.write();
+            e.failed.remove(&domain);
+            e.running.remove(&domain)
+        };
+        if let Some(old) = old {
+            old.engine.shutdown().await;
+        }
+        let mut conn = store.read().await?;
+        let links: Vec<PbxLink> = pbx_links::list(&mut conn, company, domain)
+            .await?
+            .into_iter()
+            .filter(|l| l.data.enabled)
+            .collect();
+        drop(conn);
+        if links.is_empty() {
+            return Ok(false);
+        }
+        self.start_domain(store, company, domain, links).await
+    }
+
+    async fn start_domain(
+        &self,
+        store: &Store,
+        company: CompanyId,
+        domain: DomainId,
+        links: Vec<PbxLink>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = store.read().await?;
+        let name = twp_store::domains::get(&mut conn, company, domain)
+            .await?
+            .name;
+        let devices = pbx_links::supervised_devices(&mut conn, domain).await?;
+        drop(conn);
+        let mut cfg = TelephonyConfig::new(name.clone());
+        for l in &links {
+            cfg.links.push(link_settings(l));
+        }
+        for d in devices {
+            // sites were validated on write; an unreadable one is served implicitly
+            let site = d
+                .site
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(UNKNOWN_SITE);
+            cfg.devices.push(DeviceSettings::new(d.number, site));
+        }
+        let mut e = self.write();
+        match Telephony::start(cfg) {
+            Ok(engine) => {
+                tracing::info!(domain = %name, links = links.len(), "telephony started");
+                e.running.insert(
+                    domain,
+                    Arc::new(DomainTelephony {
+                        company,
+                        domain,
+                        domain_name: name,
+                        engine,
+                        started_at: SystemTime::now(),
+                    }),
+                );
+                Ok(true)
+            }
+            Err(err) => {
+                tracing::warn!(domain = %name, error = %err, "telephony not started");
+                e.failed.insert(
+                    domain,
+                    DomainFailure {
+                        company,
+                        domain,
+                        domain_name: name,
+                        message: err.to_string(),
+                    },
+                );
+                Ok(false)
+            }
+        }
+    }
+
+    /// The running engine of a domain.
+    pub fn domain(&self, domain: DomainId) -> Option<Arc<DomainTelephony>> {
+        self.read().running.get(&domain).cloned()
+    }
+
+    /// Every running engine, by domain id.
+    pub fn running(&self) -> Vec<Arc<DomainTelephony>> {
+        self.read().running.values().cloned().collect()
+    }
+
+    /// Domains whose links are configured but whose engine could not start.
+    pub fn failures(&self) -> Vec<DomainFailure> {
+        self.read().failed.values().cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        let e = self.read();
+        e.running.is_empty() && e.failed.is_empty()
+    }
+
+    /// The domain's compiled dialing plan (its default plan when none is
+    /// saved), cached.
+    pub async fn plan(
+        &self,
+        store: &Store,
+        company: CompanyId,
+        domain: DomainId,
+    ) -> Result<Arc<CompiledPlan>, crate::error::ApiError> {
+        if let Some(p) = self
+            .plans
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&domain)
+        {
+            return Ok(p.clone());
+        }
+        let mut conn = store.read().await?;
+        let d = twp_store::domains::get(&mut conn, company, domain).await?;
+        let stored = twp_store::dialplans::get(&mut conn, company, domain).await?;
+        drop(conn);
+        let default = || crate::routes::dialplan::default_plan(d.numbering_plan_length).compile();
+        // a stored plan was validated on write; should it not compile now,
+        // the default plan keeps calls going and the reason is logged
+        let compiled = match stored.map(|s| DialPlan::from_json(&s.document)) {
+            Some(Ok(p)) => Ok(p),
+            Some(Err(e)) => {
+                tracing::error!(domain = %d.name, error = %e, "stored dialing plan unusable; using the default plan");
+                default()
+            }
+            None => default(),
+        };
+        let plan = Arc::new(compiled.map_err(crate::error::ApiError::internal)?);
+        self.plans
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(domain, plan.clone());
+        Ok(plan)
+    }
+
+    /// Forgets a domain's cached plan (it was replaced or reset).
+    pub fn forget_plan(&self, domain: DomainId) {
+        self.plans
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&domain);
+    }
+
+    /// Stops the engines of the domains (or companies) that were deleted.
+    pub async fn stop_where(
+        &self,
+        domain: impl Fn(DomainId) -> bool,
+        company: impl Fn(CompanyId) -> bool,
+    ) {
+        let _guard = self.restarting.lock().await;
+        let stopped: Vec<_> = {
+            let mut e = self.write();
+            e.failed
+                .retain(|_, f| !(domain(f.domain) || company(f.company)));
+            let gone: Vec<DomainId> = e
+                .running
+                .values()
+                .filter(|d| domain(d.domain) || company(d.company))
+                .map(|d| d.domain)
+                .collect();
+            gone.iter().filter_map(|d| e.running.remove(d)).collect()
+        };
+        for d in stopped {
+            d.engine.shutdown().await;
+        }
+    }
+
+    /// Stops every engine (server shutdown).
+    pub async fn shutdown(&self) {
+        let all: Vec<_> = std::mem::take(&mut self.write().running)
+            .into_values()
+            .collect();
+        for d in all {
+            d.engine.shutdown().await;
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Engines> {
+        self.engines.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Engines> {
+        self.engines.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn link_settings(l: &PbxLink) -> LinkSettings {
+    let mut s = LinkSettings::csta(l.data.host.clone(), l.data.port, l.data.capacity as usize);
+    // patterns were validated on write
+    s.sites = l.data.sites.iter().filter_map(|p| p.parse().ok()).collect();
+    s.protocol = match l.data.protocol {
+        LinkProtocol::Csta => Protocol::Csta,
+        LinkProtocol::VtiXml => Protocol::VtiXml,
+    };
+    s.session = match l.data.session {
+        LinkSession::ApplicationSession => SessionMode::default(),
+        LinkSession::SystemRegister => SessionMode::SystemRegister,
+        LinkSession::None => SessionMode::None,
+    };
+    s
+}
