@@ -7,11 +7,11 @@ use std::path::Path;
 
 use twp_api::crypto::{SecretBox, hash_password};
 use twp_domain::{
-    AdminScope, DeviceData, DeviceProtocol, DeviceSecrets, DomainId, SecretChange, SipSettings,
-    UserData,
+    AdminScope, DeviceData, DeviceProtocol, DeviceSecrets, DomainId, LinkProtocol, LinkRole,
+    LinkSession, PbxLinkData, SecretChange, SipSettings, UserData,
 };
 use twp_store::users::UserSecrets;
-use twp_store::{Store, admins, companies, domains, groups, users};
+use twp_store::{Store, admins, companies, domains, groups, pbx_links, users};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -71,12 +71,40 @@ fn user(domain: DomainId, (login, first, last, _): (&str, &str, &str, &str)) -> 
     }
 }
 
+/// The PBX type the demo's links carry; the demo points them at its
+/// simulator each time it starts.
+const SIMULATOR_PBX_TYPE: &str = "TWP PBX simulator";
+
+fn simulator_link(site: &str) -> PbxLinkData {
+    PbxLinkData {
+        role: LinkRole::Csta,
+        protocol: LinkProtocol::Csta,
+        host: "127.0.0.1".into(),
+        // replaced by the simulator's port at each start
+        port: 3211,
+        capacity: 500,
+        sites: vec![site.into()],
+        session: LinkSession::ApplicationSession,
+        pbx_type: Some(SIMULATOR_PBX_TYPE.into()),
+        user_name: None,
+        enabled: true,
+    }
+}
+
 fn device(number: &str) -> DeviceData {
     DeviceData {
         number: number.into(),
         protocol: DeviceProtocol::Csta,
         ip: None,
         video: false,
+        site: Some(
+            if number.starts_with('2') {
+                "2.1"
+            } else {
+                "1.1"
+            }
+            .into(),
+        ),
         sip: SipSettings::default(),
     }
 }
@@ -143,6 +171,8 @@ pub async fn seed(store: &Store, secrets: &SecretBox) -> Result<&'static [Login]
         .await?;
         lyon_ids.push(created.id);
     }
+    pbx_links::create(&mut tx, company.id, paris.id, &simulator_link("1.*"), None).await?;
+    pbx_links::create(&mut tx, company.id, lyon.id, &simulator_link("2.*"), None).await?;
     groups::add_members(&mut tx, company.id, all_paris.id, &paris_ids).await?;
     groups::add_members(&mut tx, company.id, sales.id, &paris_ids[..3]).await?;
     groups::add_members(&mut tx, company.id, all_lyon.id, &lyon_ids).await?;
@@ -220,18 +250,18 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     println!("Stop with Ctrl+C.");
 }
 
-/// The demo's PBX: the simulator on a free loopback port, and the telephony
-/// engine supervising the sample users' extensions through one CSTA link.
+/// The demo's PBX: the simulator on a free loopback port. The demo
+/// domains' links are pointed at it; the server's telephony hub supervises
+/// the sample users' extensions through them, as `twp serve` would a PBX.
 pub struct DemoPbx {
     pub address: SocketAddr,
-    pub telephony: twp_telephony::Telephony,
     pub simulator: twp_pbx_sim::Simulator,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl DemoPbx {
-    pub async fn start() -> Result<Self, BoxError> {
+    pub async fn start(store: &Store) -> Result<Self, BoxError> {
         let mut sim = twp_pbx_sim::SimConfig::demo();
         sim.listen = vec![SocketAddr::from(([127, 0, 0, 1], 0))];
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -243,25 +273,9 @@ impl DemoPbx {
             .addrs
             .first()
             .ok_or("the PBX simulator did not listen")?;
-        let mut cfg = twp_telephony::TelephonyConfig::new("Paris");
-        cfg.links.push(twp_telephony::LinkSettings::csta(
-            address.ip().to_string(),
-            address.port(),
-            1000,
-        ));
-        for (_, _, _, number) in PARIS.iter().chain(LYON.iter()) {
-            let site = if number.starts_with('1') {
-                "1.1"
-            } else {
-                "2.1"
-            };
-            cfg.devices
-                .push(twp_telephony::DeviceSettings::new(*number, site.parse()?));
-        }
-        let telephony = twp_telephony::Telephony::start(cfg)?;
+        point_links_at(store, address).await?;
         Ok(Self {
             address,
-            telephony,
             simulator: running.simulator.clone(),
             stop,
             task: running.task,
@@ -269,10 +283,32 @@ impl DemoPbx {
     }
 
     pub async fn stop(self) {
-        self.telephony.shutdown().await;
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
+}
+
+/// Points every simulator link of the demo at the simulator's address.
+async fn point_links_at(store: &Store, address: SocketAddr) -> Result<(), BoxError> {
+    let mut tx = store.begin().await?;
+    for l in pbx_links::list_enabled(&mut tx).await? {
+        if l.data.pbx_type.as_deref() == Some(SIMULATOR_PBX_TYPE) {
+            let mut data = l.data.clone();
+            data.host = address.ip().to_string();
+            data.port = address.port();
+            pbx_links::update(
+                &mut tx,
+                l.company_id,
+                l.domain_id,
+                l.id,
+                &data,
+                SecretChange::Keep,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The simulator as the API's scenario interface.

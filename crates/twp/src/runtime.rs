@@ -267,19 +267,25 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     }
     let mut state = AppState::new(store.clone(), secrets, cfg.api_settings());
     let pbx = if demo {
-        let pbx = crate::demo::DemoPbx::start().await?;
+        let pbx = crate::demo::DemoPbx::start(&store).await?;
         tracing::info!(address = %pbx.address, "demo PBX simulator started");
-        state = state
-            .with_telephony(pbx.telephony.clone())
-            .with_scenario(std::sync::Arc::new(crate::demo::SimScenario(
-                pbx.simulator.clone(),
-            )));
+        state = state.with_scenario(std::sync::Arc::new(crate::demo::SimScenario(
+            pbx.simulator.clone(),
+        )));
         Some(pbx)
     } else {
         None
     };
+    // every domain with enabled links gets its engine; a domain whose links
+    // cannot start is reported and the others run
+    state.telephony.start_all(&store).await?;
+    for f in state.telephony.failures() {
+        tracing::warn!(domain = %f.domain_name, reason = %f.message, "telephony of this domain not started");
+    }
+    let hub = state.telephony.clone();
     tokio::spawn(purge_expired_sessions(store.clone()));
     twp_api::serve(listener, state, shutdown_signal()).await?;
+    hub.shutdown().await;
     if let Some(p) = pbx {
         p.stop().await;
     }
