@@ -130,6 +130,7 @@ mod monitor;
 pub mod provider;
 mod service;
 pub mod state;
+pub mod trace;
 
 pub use allocation::{Placement, SiteCluster, SitePattern};
 pub use config::{DeviceSettings, LinkSettings, Protocol, Resync, SessionMode, TelephonyConfig};
@@ -140,4 +141,5 @@ pub use events::{
 pub use provider::ProviderState;
 pub use service::{DevicePlacement, Telephony};
 pub use state::{Activity, CallView, DeviceState, Forward, Party};
+pub use trace::{TraceError, TraceSpec, TraceStatus, TraceTarget};
 pub use twp_csta::{ForwardingType, LocalConnectionState};
