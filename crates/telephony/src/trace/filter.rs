@@ -13,7 +13,7 @@
 //! Session-level PDUs (application session, system status, registration,
 //! heartbeats) and unmodelled messages are in `*` traces only.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use twp_csta::{DeviceId, Direction, Message, Pdu, Request, Response};
@@ -41,16 +41,38 @@ pub(crate) struct DeviceFilter {
     state: Mutex<Seen>,
 }
 
+/// What the filter learnt, per link label (looked up by `&str`: no
+/// allocation per PDU).
 #[derive(Default)]
 struct Seen {
-    /// (link, invoke id) of requests TWP sent for the device.
-    ours: HashSet<(String, u16)>,
+    links: HashMap<String, LinkSeen>,
+}
+
+#[derive(Default)]
+struct LinkSeen {
+    /// Invoke ids of requests TWP sent for the device.
+    ours: HashSet<u16>,
     /// Those of them that are `MonitorStart`s.
-    monitor_starts: HashSet<(String, u16)>,
-    /// (link, invoke id) of requests the switch sent for the device.
-    theirs: HashSet<(String, u16)>,
-    /// (link, cross reference id) of the device's monitors.
-    monitors: HashSet<(String, String)>,
+    monitor_starts: HashSet<u16>,
+    /// Invoke ids of requests the switch sent for the device.
+    theirs: HashSet<u16>,
+    /// Cross reference ids of the device's monitors.
+    monitors: HashSet<String>,
+}
+
+impl Seen {
+    /// Only for PDUs that concern the device (the key is allocated).
+    fn link(&mut self, link: &str) -> &mut LinkSeen {
+        self.links.entry(link.to_owned()).or_default()
+    }
+
+    fn get(&self, link: &str) -> Option<&LinkSeen> {
+        self.links.get(link)
+    }
+
+    fn get_mut(&mut self, link: &str) -> Option<&mut LinkSeen> {
+        self.links.get_mut(link)
+    }
 }
 
 fn bounded_insert<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, value: T) {
@@ -75,8 +97,8 @@ impl DeviceFilter {
     /// A monitor of the device started before the trace.
     pub fn seed_monitor(&self, link: &str, cross_ref_id: &str) {
         bounded_insert(
-            &mut self.lock().monitors,
-            (link.to_owned(), cross_ref_id.to_owned()),
+            &mut self.lock().link(link).monitors,
+            cross_ref_id.to_owned(),
         );
     }
 
@@ -88,50 +110,55 @@ impl DeviceFilter {
         let Some(msg) = pdu.message else {
             return true;
         };
-        let key = |id: Option<twp_csta::InvokeId>| (pdu.link.to_owned(), id.map_or(0, |i| i.get()));
+        let id = pdu.invoke_id.map_or(0, |i| i.get());
         match (pdu.direction, msg) {
             (_, Message::Request(r)) if r.is_session() => false,
             (Direction::Sent, Message::Request(r)) => {
                 let mut seen = self.lock();
                 let on_monitor = matches!(r, Request::MonitorStop { cross_ref_id }
-                    if seen.monitors.contains(&(pdu.link.to_owned(), cross_ref_id.clone())));
+                    if seen.get(pdu.link).is_some_and(|l| l.monitors.contains(cross_ref_id)));
                 if !(on_monitor || self.names(r.devices())) {
                     return false;
                 }
+                let l = seen.link(pdu.link);
                 if matches!(r, Request::MonitorStart { .. }) {
-                    bounded_insert(&mut seen.monitor_starts, key(pdu.invoke_id));
+                    bounded_insert(&mut l.monitor_starts, id);
                 }
-                bounded_insert(&mut seen.ours, key(pdu.invoke_id));
+                bounded_insert(&mut l.ours, id);
                 true
             }
             (Direction::Received, Message::Request(r)) => {
                 if !self.names(r.devices()) {
                     return false;
                 }
-                bounded_insert(&mut self.lock().theirs, key(pdu.invoke_id));
+                bounded_insert(&mut self.lock().link(pdu.link).theirs, id);
                 true
             }
-            (Direction::Sent, Message::Response(_) | Message::Error(_)) => {
-                self.lock().theirs.remove(&key(pdu.invoke_id))
-            }
+            (Direction::Sent, Message::Response(_) | Message::Error(_)) => self
+                .lock()
+                .get_mut(pdu.link)
+                .is_some_and(|l| l.theirs.remove(&id)),
             (Direction::Received, answer @ (Message::Response(_) | Message::Error(_))) => {
                 let mut seen = self.lock();
-                let k = key(pdu.invoke_id);
-                if !seen.ours.remove(&k) {
+                let Some(l) = seen.get_mut(pdu.link) else {
+                    return false;
+                };
+                if !l.ours.remove(&id) {
                     return false;
                 }
-                if seen.monitor_starts.remove(&k)
+                if l.monitor_starts.remove(&id)
                     && let Message::Response(Response::MonitorStart { cross_ref_id }) = answer
                 {
-                    bounded_insert(&mut seen.monitors, (k.0, cross_ref_id.clone()));
+                    bounded_insert(&mut l.monitors, cross_ref_id.clone());
                 }
                 true
             }
             (_, Message::Event(e)) => {
-                self.lock()
-                    .monitors
-                    .contains(&(pdu.link.to_owned(), e.cross_ref_id.clone()))
-                    || self.names(e.kind.devices())
+                let on_monitor = self
+                    .lock()
+                    .get(pdu.link)
+                    .is_some_and(|l| l.monitors.contains(&e.cross_ref_id));
+                on_monitor || self.names(e.kind.devices())
             }
             (_, Message::Unknown { .. }) => false,
         }
