@@ -9,7 +9,7 @@
 //!                          writer thread ─► RotatingFiles
 //! ```
 //!
-//! - The links never wait for a trace: the sink filters ([`filter`]),
+//! - The links never wait for a trace: the sink filters (`filter`),
 //!   copies the PDU and `try_send`s it; a full queue drops the record and
 //!   counts it. The writer notes new drops in the file as a line
 //!   (`… trace: N record(s) dropped (queue full), M in all`) and the total
