@@ -6,7 +6,7 @@
 //!   the next plausible header;
 //! - one XML body (starts with `<`);
 //! - a PDU trace text: lines in TWP's record format
-//!   ([`TraceLine`](crate::trace::TraceLine): time, link, peer, direction,
+//!   ([`TraceLine`]: time, link, peer, direction,
 //!   invoke id, body on one line) are read as such, one entry each, so a
 //!   malformed body stays within its line; in any other text each XML
 //!   document found is decoded, a 4-digit number on the text before it
