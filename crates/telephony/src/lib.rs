@@ -122,7 +122,9 @@
 //!   over the link supervising it.
 //! - Adding or removing devices while running (the allocation is computed at
 //!   start; restart to change it, as the guide says for its services).
-//! - Voicemail number and CCO counts of 10.5.
+//! - The voicemail number and CCO count of 10.5 are what the configuration
+//!   says ([`DeviceSettings::with_voicemail`], [`DeviceSettings::with_ccos`]):
+//!   CSTA offers no query for either, so they are not read from the PBX.
 //! - Guide 10.6's Syslog forwarding; traces of the VTI-XML protocol (not
 //!   built). A trace is not persisted: a restart ends it. Only the files
 //!   of the running trace are rotated away; older traces' files stay

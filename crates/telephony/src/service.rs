@@ -78,7 +78,10 @@ impl Telephony {
         let mut devices = HashMap::with_capacity(config.devices.len());
         for (d, a) in config.devices.iter().zip(&alloc.assignment) {
             let link = a.map(|(l, _)| l);
-            let entry = Arc::new(DeviceEntry::new(DeviceState::new(&d.number, d.site, link)));
+            let mut state = DeviceState::new(&d.number, d.site, link);
+            state.voicemail = d.voicemail.clone();
+            state.ccos = d.ccos;
+            let entry = Arc::new(DeviceEntry::new(state));
             if let Some(l) = link {
                 per_link[l].push(entry.clone());
             }
