@@ -65,6 +65,11 @@ impl RotatingFiles {
         Self::path_of(&self.dir, &self.stem, self.seq)
     }
 
+    /// Number of the current file (1, 2…): changes when the files do.
+    pub fn current_number(&self) -> u32 {
+        self.seq
+    }
+
     /// Files of this trace still on disk, oldest first.
     pub fn files(&self) -> Vec<PathBuf> {
         self.kept.iter().cloned().collect()

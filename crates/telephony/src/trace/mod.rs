@@ -251,6 +251,8 @@ struct Writer {
     files: RotatingFiles,
     shared: Arc<Shared>,
     noted_drops: u64,
+    /// The file number last published in the status.
+    published: u32,
 }
 
 impl Writer {
@@ -294,7 +296,10 @@ impl Writer {
                     // Idle: the file is complete up to here.
                     self.note_drops()?;
                     self.files.flush()?;
-                    *lock(&self.shared.files) = self.files.files();
+                    if self.files.current_number() != self.published {
+                        self.published = self.files.current_number();
+                        *lock(&self.shared.files) = self.files.files();
+                    }
                     match rx.blocking_recv() {
                         Some(m) => m,
                         None => break closed,
@@ -334,6 +339,7 @@ fn write_records(
     attachment: u64,
 ) {
     let mut w = Writer {
+        published: files.current_number(),
         files,
         shared,
         noted_drops: 0,
