@@ -361,3 +361,44 @@ async fn bad_specs_and_write_failures_stop_the_trace_not_the_links() {
     tel.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_queue_drops_records_and_accounts_for_each() {
+    let (sim, addrs) = sim().await;
+    let tel = engine(&addrs).await;
+    let dir = scratch("tiny");
+    let tiny = TraceSpec {
+        queue_capacity: 1,
+        ..spec("*", &dir)
+    };
+    tel.start_trace(tiny).await.unwrap();
+    // A resync burst: hundreds of PDUs within milliseconds.
+    bounce_links(&sim, &tel).await;
+    let status = tel.stop_trace().await.unwrap();
+    assert!(tel.providers().iter().all(|p| p.connected && p.synced));
+    let text = std::fs::read_to_string(&status.files[0]).unwrap();
+    let records = text
+        .lines()
+        .filter(|l| twp_csta::TraceLine::parse(l).is_ok())
+        .count() as u64;
+    assert_eq!(records, status.records_written);
+    eprintln!(
+        "written {}, dropped {}",
+        status.records_written, status.records_dropped
+    );
+    // Every drop is noted in the file, and the total is in the status.
+    let noted: u64 = text
+        .lines()
+        .filter_map(|l| l.split_once(" trace: "))
+        .map(|(_, rest)| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(noted, status.records_dropped);
+    assert!(text.trim_end().ends_with(&format!(
+        "{} record(s) written, {} dropped",
+        status.records_written, status.records_dropped
+    )));
+    // 8 PDUs per device at least went past the tap.
+    assert!(status.records_written + status.records_dropped >= 32 * 8);
+    tel.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
