@@ -55,6 +55,13 @@
 //! #   break;
 //! }
 //! println!("{:?}", tel.providers());
+//! // Guide 10.6: the PDUs of 1000 to rotating files, for ten minutes.
+//! let spec = TraceSpec {
+//!     duration: Some(std::time::Duration::from_secs(600)),
+//!     ..TraceSpec::new("1000".parse()?, "/var/log/twp/traces")
+//! };
+//! tel.start_trace(spec).await?;
+//! println!("{:?}", tel.trace_status());
 //! tel.shutdown().await;
 //! # Ok(())
 //! # }

@@ -194,6 +194,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    fn new(spec: TraceSpec, started: SystemTime) -> Shared {
+        Shared {
+            spec,
+            started,
+            written: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            files: Mutex::new(Vec::new()),
+            end: Mutex::new(None),
+        }
+    }
+
     fn status(&self) -> TraceStatus {
         let end = lock(&self.end);
         TraceStatus {
@@ -440,15 +452,7 @@ impl Tracer {
         // started within the same millisecond.
         let stamp = Rfc3339(started).to_string().replace([':', '-', '.'], "");
         let stem = format!("pdu-{stamp}-t{id}");
-        let shared = Arc::new(Shared {
-            spec: spec.clone(),
-            started,
-            written: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            files: Mutex::new(Vec::new()),
-            end: Mutex::new(None),
-        });
+        let shared = Arc::new(Shared::new(spec.clone(), started));
         let opened =
             RotatingFiles::open(&spec.directory, &stem, spec.max_file_bytes, spec.max_files);
         let files = match opened {
@@ -582,15 +586,7 @@ mod tests {
             queue_capacity: 2,
             ..TraceSpec::new(TraceTarget::All, &dir)
         };
-        let shared = Arc::new(Shared {
-            spec: spec.clone(),
-            started: SystemTime::now(),
-            written: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            files: Mutex::new(Vec::new()),
-            end: Mutex::new(None),
-        });
+        let shared = Arc::new(Shared::new(spec.clone(), SystemTime::now()));
         let (tx, rx) = mpsc::channel(spec.queue_capacity);
         let sink = TraceSink {
             target: Target::All,
