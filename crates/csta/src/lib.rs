@@ -14,6 +14,8 @@
 //! - [`pretty`]: the human report behind `twp csta decode FILE`.
 //! - [`link`]: an async client link (invoke ids, response matching, events,
 //!   heartbeat).
+//! - [`trace`]: the PDU tap of the links and the record lines of PDU trace
+//!   files (guide 10.6).
 //!
 //! Decoding is tolerant where real switches differ (namespaces of editions
 //! 2 to 6, prefixes, `privateData`, decorated device identifiers, unknown
@@ -26,6 +28,7 @@ pub mod frame;
 pub mod link;
 pub mod model;
 pub mod pretty;
+pub mod trace;
 mod xml;
 
 pub use codec::{Edition, decode, encode, encode_with};
@@ -35,6 +38,7 @@ pub use link::{Link, LinkConfig, LinkError, LinkEvent};
 
 pub use model::*;
 pub use pretty::{Report, decode_report};
+pub use trace::{Direction, Pdu, PduSink, Tap, TraceLine};
 
 pub use xml::error::{FieldError, XmlError};
 

@@ -12,6 +12,12 @@
 //! Any malformed frame or body, I/O error or heartbeat loss closes the link:
 //! pending requests fail with the cause, and a final [`LinkEvent::Closed`]
 //! carries it. The caller reopens a new link; nothing here panics or retries.
+//!
+//! With a [`Tap`] in its config, the link hands every PDU to the tap: sent
+//! ones (requests, answers to the switch, heartbeat replies) when queued
+//! for writing, received ones as read, including bodies that fail to
+//! decode and frames that cannot be cut. With no sink attached this costs
+//! one atomic load per PDU.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +33,7 @@ use crate::codec::{Edition, decode, encode_with};
 use crate::device::DeviceId;
 use crate::frame::{Frame, FrameDecoder, FrameError, Framing, InvokeId, MAX_WIRE_LEN};
 use crate::model::{CstaError, Event, Message, MonitorType, Request, Response, SystemStatusValue};
+use crate::trace::{Direction, Pdu, Tap};
 use crate::xml::error::XmlError;
 
 /// Settings of one link.
@@ -43,6 +50,8 @@ pub struct LinkConfig {
     pub event_capacity: usize,
     /// Namespace written on outgoing messages.
     pub edition: Edition,
+    /// Where PDUs are traced (guide 10.6); `None`: never.
+    pub tap: Option<Tap>,
 }
 
 impl Default for LinkConfig {
@@ -54,6 +63,7 @@ impl Default for LinkConfig {
             heartbeat_interval: Some(Duration::from_secs(30)),
             event_capacity: 1024,
             edition: Edition::default(),
+            tap: None,
         }
     }
 }
@@ -123,9 +133,45 @@ struct Shared {
     config: LinkConfig,
     /// Set once the link must stop; every task watches it.
     stop: watch::Sender<bool>,
+    /// The switch's address, for traces.
+    peer: String,
 }
 
 impl Shared {
+    /// Traces a PDU if a sink is attached to the config's tap.
+    #[inline]
+    fn trace(
+        &self,
+        direction: Direction,
+        invoke_id: Option<InvokeId>,
+        body: &[u8],
+        message: Option<&Message>,
+        error: Option<&str>,
+    ) {
+        if let Some(tap) = &self.config.tap {
+            tap.emit(|link| Pdu {
+                time: std::time::SystemTime::now(),
+                link,
+                peer: &self.peer,
+                direction,
+                invoke_id,
+                body,
+                message,
+                error,
+            });
+        }
+    }
+
+    /// Encodes, traces and queues an outgoing message.
+    async fn send(&self, invoke_id: InvokeId, msg: &Message) -> Result<(), LinkError> {
+        let body = encode_with(msg, self.config.edition).into_bytes();
+        self.trace(Direction::Sent, Some(invoke_id), &body, Some(msg), None);
+        self.outgoing
+            .send(Frame::new(invoke_id, body))
+            .await
+            .map_err(|_| self.failure())
+    }
+
     fn failure(&self) -> LinkError {
         self.lock().failed.clone().unwrap_or(LinkError::Closed)
     }
@@ -180,15 +226,28 @@ impl Link {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|e| LinkError::Connect {
-                addr: name,
+                addr: name.clone(),
                 message: e.to_string(),
             })?;
         let _ = stream.set_nodelay(true);
-        Ok(Link::from_stream(stream, config))
+        let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or(name);
+        Ok(Link::from_named_stream(stream, config, peer))
     }
 
     /// Runs a link over an established stream.
     pub fn from_stream<S>(stream: S, config: LinkConfig) -> (Link, mpsc::Receiver<LinkEvent>)
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Link::from_named_stream(stream, config, "stream".to_owned())
+    }
+
+    /// Runs a link over an established stream to `peer` (named in traces).
+    pub fn from_named_stream<S>(
+        stream: S,
+        config: LinkConfig,
+        peer: String,
+    ) -> (Link, mpsc::Receiver<LinkEvent>)
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
@@ -201,6 +260,7 @@ impl Link {
             outgoing: out_tx,
             config,
             stop,
+            peer,
         });
         tokio::spawn(write_loop(
             write_half,
@@ -238,15 +298,7 @@ impl Link {
 
     /// Answers a request received as [`LinkEvent::Request`].
     pub async fn respond(&self, invoke_id: InvokeId, msg: &Message) -> Result<(), LinkError> {
-        let frame = Frame::new(
-            invoke_id,
-            encode_with(msg, self.shared.config.edition).into_bytes(),
-        );
-        self.shared
-            .outgoing
-            .send(frame)
-            .await
-            .map_err(|_| self.failure())
+        self.shared.send(invoke_id, msg).await
     }
 
     /// Closes the link: tasks stop, pending requests fail with `Closed`.
@@ -261,10 +313,6 @@ impl Link {
 
     pub fn is_open(&self) -> bool {
         self.failed().is_none()
-    }
-
-    fn failure(&self) -> LinkError {
-        self.shared.failure()
     }
 
     // Convenience wrappers for the services used most.
@@ -334,13 +382,9 @@ async fn request_on(shared: &Shared, request: Request) -> Result<Response, LinkE
         p.waiting.insert(id, tx);
         id
     };
-    let frame = Frame::new(
-        invoke_id,
-        encode_with(&Message::Request(request), shared.config.edition).into_bytes(),
-    );
-    if shared.outgoing.send(frame).await.is_err() {
+    if let Err(e) = shared.send(invoke_id, &Message::Request(request)).await {
         shared.lock().waiting.remove(&invoke_id);
-        return Err(shared.failure());
+        return Err(e);
     }
     let after = shared.config.request_timeout;
     match tokio::time::timeout(after, rx).await {
@@ -406,6 +450,8 @@ async fn read_loop<R: AsyncRead + Send>(
                 }
                 Ok(None) => break,
                 Err(e) => {
+                    let text = e.to_string();
+                    shared.trace(Direction::Received, None, &[], None, Some(&text));
                     close_with(&shared, &events, LinkError::Frame(e)).await;
                     return;
                 }
@@ -437,7 +483,27 @@ async fn dispatch(
     frame: Frame,
 ) -> Result<(), LinkError> {
     let invoke_id = frame.invoke_id;
-    let msg = decode(&frame.body).map_err(|error| LinkError::Body { invoke_id, error })?;
+    let msg = match decode(&frame.body) {
+        Ok(msg) => msg,
+        Err(error) => {
+            let text = error.to_string();
+            shared.trace(
+                Direction::Received,
+                Some(invoke_id),
+                &frame.body,
+                None,
+                Some(&text),
+            );
+            return Err(LinkError::Body { invoke_id, error });
+        }
+    };
+    shared.trace(
+        Direction::Received,
+        Some(invoke_id),
+        &frame.body,
+        Some(&msg),
+        None,
+    );
     match msg {
         Message::Event(event) => {
             if let crate::model::EventKind::Unknown { name } = &event.kind {
@@ -447,15 +513,9 @@ async fn dispatch(
             let _ = events.send(LinkEvent::Event(event)).await;
         }
         Message::Request(Request::SystemStatus { .. }) => {
-            let reply = Frame::new(
-                invoke_id,
-                encode_with(
-                    &Message::Response(Response::SystemStatus),
-                    shared.config.edition,
-                )
-                .into_bytes(),
-            );
-            let _ = shared.outgoing.send(reply).await;
+            let _ = shared
+                .send(invoke_id, &Message::Response(Response::SystemStatus))
+                .await;
         }
         Message::Request(request) => {
             let _ = events.send(LinkEvent::Request { invoke_id, request }).await;

@@ -509,3 +509,288 @@ impl From<CstaError> for Message {
         Message::Error(e)
     }
 }
+
+impl Request {
+    /// Session-level requests (ECMA-354 sessions, system status and
+    /// registration): they concern the link, not a device.
+    pub fn is_session(&self) -> bool {
+        matches!(
+            self,
+            Request::StartApplicationSession { .. }
+                | Request::StopApplicationSession { .. }
+                | Request::ResetApplicationSessionTimer { .. }
+                | Request::SystemStatus { .. }
+                | Request::SystemRegister
+        )
+    }
+
+    /// Every device the request names, directly or in a connection.
+    pub fn devices(&self) -> Vec<&DeviceId> {
+        fn conn(c: &ConnectionId) -> Option<&DeviceId> {
+            c.device_id.as_ref()
+        }
+        let mut out = Vec::new();
+        match self {
+            Request::StartApplicationSession { .. }
+            | Request::StopApplicationSession { .. }
+            | Request::ResetApplicationSessionTimer { .. }
+            | Request::SystemStatus { .. }
+            | Request::SystemRegister
+            | Request::MonitorStop { .. } => {}
+            Request::MonitorStart {
+                monitor_object: d, ..
+            }
+            | Request::SnapshotDevice { snapshot_object: d }
+            | Request::SetForwarding { device: d, .. }
+            | Request::GetForwarding { device: d }
+            | Request::SetDoNotDisturb { device: d, .. }
+            | Request::GetDoNotDisturb { device: d } => out.push(d),
+            Request::MakeCall {
+                calling_device,
+                called_directory_number,
+                ..
+            } => out.extend([calling_device, called_directory_number]),
+            Request::AnswerCall {
+                call_to_be_answered: c,
+            }
+            | Request::ClearConnection {
+                connection_to_be_cleared: c,
+            }
+            | Request::ClearCall {
+                call_to_be_cleared: c,
+            }
+            | Request::HoldCall { call_to_be_held: c }
+            | Request::RetrieveCall {
+                call_to_be_retrieved: c,
+            }
+            | Request::GenerateDigits {
+                connection_to_send_digits: c,
+                ..
+            } => out.extend(conn(c)),
+            Request::ConsultationCall {
+                existing_call: c,
+                consulted_device: d,
+            }
+            | Request::DeflectCall {
+                call_to_be_diverted: c,
+                new_destination: d,
+            }
+            | Request::SingleStepTransferCall {
+                active_call: c,
+                transferred_to: d,
+            }
+            | Request::DirectedPickupCall {
+                call_to_be_picked_up: c,
+                requesting_device: d,
+            } => {
+                out.extend(conn(c));
+                out.push(d);
+            }
+            Request::TransferCall {
+                held_call,
+                active_call,
+            }
+            | Request::ConferenceCall {
+                held_call,
+                active_call,
+            } => out.extend(conn(held_call).into_iter().chain(conn(active_call))),
+            Request::GroupPickupCall {
+                new_destination,
+                pickup_device,
+            } => {
+                out.push(new_destination);
+                out.extend(pickup_device);
+            }
+        }
+        out
+    }
+}
+
+impl Response {
+    /// Answers to the session-level requests of [`Request::is_session`].
+    pub fn is_session(&self) -> bool {
+        matches!(
+            self,
+            Response::StartApplicationSessionPos { .. }
+                | Response::StartApplicationSessionNeg { .. }
+                | Response::StopApplicationSessionPos
+                | Response::ResetApplicationSessionTimerPos { .. }
+                | Response::SystemStatus
+                | Response::SystemRegister { .. }
+        )
+    }
+}
+
+impl EventKind {
+    /// Every device the event names, in its connections or as a party.
+    pub fn devices(&self) -> Vec<&DeviceId> {
+        let mut out: Vec<&DeviceId> = Vec::new();
+        fn conn<'a>(out: &mut Vec<&'a DeviceId>, c: &'a ConnectionId) {
+            out.extend(c.device_id.as_ref());
+        }
+        fn list<'a>(out: &mut Vec<&'a DeviceId>, items: &'a [ConnectionListItem]) {
+            for i in items {
+                out.extend(i.new_connection.as_ref().and_then(|c| c.device_id.as_ref()));
+                out.extend(i.old_connection.as_ref().and_then(|c| c.device_id.as_ref()));
+                out.extend(i.endpoint.as_ref());
+            }
+        }
+        match self {
+            EventKind::ServiceInitiated {
+                connection,
+                initiating_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(initiating_device);
+            }
+            EventKind::Originated {
+                connection,
+                calling_device,
+                called_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(calling_device.iter().chain(called_device));
+            }
+            EventKind::Delivered {
+                connection,
+                alerting_device,
+                calling_device,
+                called_device,
+                last_redirection_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(
+                    alerting_device
+                        .iter()
+                        .chain(calling_device)
+                        .chain(called_device)
+                        .chain(last_redirection_device),
+                );
+            }
+            EventKind::Established {
+                connection,
+                answering_device,
+                calling_device,
+                called_device,
+                last_redirection_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(
+                    answering_device
+                        .iter()
+                        .chain(calling_device)
+                        .chain(called_device)
+                        .chain(last_redirection_device),
+                );
+            }
+            EventKind::ConnectionCleared {
+                connection,
+                releasing_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(releasing_device);
+            }
+            EventKind::CallCleared { call, .. } => conn(&mut out, call),
+            EventKind::Diverted {
+                connection,
+                diverting_device,
+                new_destination,
+                calling_device,
+                called_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(
+                    diverting_device
+                        .iter()
+                        .chain(new_destination)
+                        .chain(calling_device)
+                        .chain(called_device),
+                );
+            }
+            EventKind::Transferred {
+                primary_old_call,
+                secondary_old_call,
+                transferring_device,
+                transferred_to_device,
+                connections,
+                ..
+            } => {
+                conn(&mut out, primary_old_call);
+                if let Some(c) = secondary_old_call {
+                    conn(&mut out, c);
+                }
+                out.extend(transferring_device.iter().chain(transferred_to_device));
+                list(&mut out, connections);
+            }
+            EventKind::Conferenced {
+                primary_old_call,
+                secondary_old_call,
+                conferencing_device,
+                added_party,
+                connections,
+                ..
+            } => {
+                conn(&mut out, primary_old_call);
+                if let Some(c) = secondary_old_call {
+                    conn(&mut out, c);
+                }
+                out.extend(conferencing_device.iter().chain(added_party));
+                list(&mut out, connections);
+            }
+            EventKind::Held {
+                connection,
+                holding_device: d,
+                ..
+            }
+            | EventKind::Retrieved {
+                connection,
+                retrieving_device: d,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(d);
+            }
+            EventKind::Queued {
+                connection,
+                queue,
+                calling_device,
+                called_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(queue.iter().chain(calling_device).chain(called_device));
+            }
+            EventKind::Failed {
+                connection,
+                failing_device,
+                calling_device,
+                called_device,
+                ..
+            } => {
+                conn(&mut out, connection);
+                out.extend(
+                    failing_device
+                        .iter()
+                        .chain(calling_device)
+                        .chain(called_device),
+                );
+            }
+            EventKind::Forwarding { device, .. } | EventKind::DoNotDisturb { device, .. } => {
+                out.extend(device)
+            }
+            EventKind::MessageWaiting {
+                target_device,
+                device_for_message,
+                ..
+            } => out.extend(target_device.iter().chain(device_for_message)),
+            EventKind::Unknown { .. } => {}
+        }
+        out
+    }
+}

@@ -5,9 +5,12 @@
 //!   a bad header is reported with its offset and the report resumes at
 //!   the next plausible header;
 //! - one XML body (starts with `<`);
-//! - a PDU trace text: any lines, each XML document found in them is
-//!   decoded; a 4-digit number on the text before it is taken as the
-//!   invoke id.
+//! - a PDU trace text: lines in TWP's record format
+//!   ([`TraceLine`]: time, link, peer, direction,
+//!   invoke id, body on one line) are read as such, one entry each, so a
+//!   malformed body stays within its line; in any other text each XML
+//!   document found is decoded, a 4-digit number on the text before it
+//!   taken as the invoke id.
 
 use std::fmt::{self, Write as _};
 
@@ -16,6 +19,7 @@ use bytes::BytesMut;
 use crate::device::extract_number;
 use crate::frame::{FrameDecoder, HEADER_LEN, InvokeId};
 use crate::model::Message;
+use crate::trace::TraceLine;
 use crate::xml::tree::{self, Element};
 
 /// What was found in the input.
@@ -171,21 +175,63 @@ fn error_entry(offset: usize, message: String) -> Entry {
 }
 
 fn trace_entries(input: &[u8]) -> Vec<Entry> {
-    let docs = xml_documents(input);
-    let mut entries = Vec::with_capacity(docs.len());
-    let mut prev_end = 0;
-    for (start, end) in docs {
-        let before = String::from_utf8_lossy(&input[prev_end..start]);
-        let context_line = before.lines().rev().find(|l| !l.trim().is_empty());
-        let context = context_line.map(|l| l.trim().to_owned());
-        let invoke_id = context.as_deref().and_then(invoke_id_in);
-        entries.push(body_entry(start, invoke_id, context, &input[start..end]));
-        prev_end = end;
+    let mut entries = Vec::new();
+    // Text between record lines is scanned for XML documents.
+    let mut free_start = 0;
+    let mut pos = 0;
+    while pos < input.len() {
+        let line_end = input[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(input.len(), |p| pos + p);
+        if let Some(entry) = record_entry(pos, &input[pos..line_end]) {
+            free_entries(input, free_start, pos, &mut entries);
+            entries.push(entry);
+            free_start = (line_end + 1).min(input.len());
+        }
+        pos = line_end + 1;
     }
+    free_entries(input, free_start, input.len(), &mut entries);
     if entries.is_empty() {
         entries.push(error_entry(0, "no CSTA frame or XML document found".into()));
     }
     entries
+}
+
+/// A line in the record format, if it is one.
+fn record_entry(offset: usize, line: &[u8]) -> Option<Entry> {
+    let line = std::str::from_utf8(line).ok()?;
+    let record = TraceLine::parse(line).ok()?;
+    let prefix = record.prefix();
+    let body_offset = offset + (prefix.len() + 1).min(line.len());
+    let body = record.body.trim_end();
+    Some(match body.strip_prefix('!') {
+        Some(reason) => Entry {
+            invoke_id: record.invoke_id,
+            context: Some(prefix),
+            ..error_entry(body_offset, reason.to_owned())
+        },
+        None => body_entry(body_offset, record.invoke_id, Some(prefix), body.as_bytes()),
+    })
+}
+
+/// Entries of the XML documents in `input[from..to]`, free text.
+fn free_entries(input: &[u8], from: usize, to: usize, entries: &mut Vec<Entry>) {
+    let text = &input[from..to];
+    let mut prev_end = 0;
+    for (start, end) in xml_documents(text) {
+        let before = String::from_utf8_lossy(&text[prev_end..start]);
+        let context_line = before.lines().rev().find(|l| !l.trim().is_empty());
+        let context = context_line.map(|l| l.trim().to_owned());
+        let invoke_id = context.as_deref().and_then(invoke_id_in);
+        entries.push(body_entry(
+            from + start,
+            invoke_id,
+            context,
+            &text[start..end],
+        ));
+        prev_end = end;
+    }
 }
 
 /// The last standalone 4-digit token of a trace line prefix.
@@ -373,6 +419,32 @@ mod tests {
         assert_eq!(report.entries[0].invoke_id, InvokeId::new(42));
         assert_eq!(report.entries[1].invoke_id, InvokeId::new(42));
         assert!(report.entries[2].outcome.is_err());
+    }
+
+    #[test]
+    fn record_lines_keep_malformed_bodies_to_their_line() {
+        let trace = "# TWP PDU trace, device=*\n\
+            2026-11-30T23:40:00.123Z link=0 192.0.2.10:3211 >> 0042 <MonitorStart><monitorObject><deviceObject>100</deviceObject></monitorObject></MonitorStart>\n\
+            2026-11-30T23:40:00.130Z link=0 192.0.2.10:3211 << 0042 <MonitorStartResponse><monitorCrossRefID>9\n\
+            2026-11-30T23:40:00.131Z link=0 192.0.2.10:3211 << ---- !malformed frame: bad header\n\
+            2026-11-30T23:40:00.140Z trace: 3 record(s) dropped (queue full)\n\
+            2026-11-30T23:40:01.000Z link=1 192.0.2.11:3211 << 9999 <HeldEvent><monitorCrossRefID>5</monitorCrossRefID><heldConnection><callID>1</callID><deviceID>100</deviceID></heldConnection></HeldEvent>\n";
+        let report = decode_report(trace.as_bytes());
+        assert_eq!(report.entries.len(), 4, "{report}");
+        assert_eq!(report.messages(), 2, "{report}");
+        let e = &report.entries;
+        assert_eq!(e[0].invoke_id, InvokeId::new(42));
+        assert_eq!(
+            e[0].context.as_deref(),
+            Some("2026-11-30T23:40:00.123Z link=0 192.0.2.10:3211 >> 0042")
+        );
+        assert!(e[1].outcome.is_err(), "{report}");
+        assert_eq!(e[2].outcome, Err("malformed frame: bad header".to_owned()));
+        assert_eq!(e[2].invoke_id, None);
+        assert_eq!(e[3].invoke_id, InvokeId::new(9999));
+        assert!(matches!(e[3].outcome, Ok(Message::Event(_))), "{report}");
+        let body_at = trace.find("<HeldEvent>").unwrap();
+        assert_eq!(e[3].offset, body_at);
     }
 
     #[test]

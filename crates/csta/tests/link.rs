@@ -246,3 +246,123 @@ async fn invoke_ids_cycle_and_skip_pending() {
         t.await.unwrap().unwrap();
     }
 }
+
+/// Keeps every traced PDU as its record line.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<TraceLine>>);
+
+impl PduSink for Recorder {
+    fn pdu(&self, pdu: &Pdu<'_>) {
+        self.0.lock().unwrap().push(TraceLine::of(pdu));
+    }
+}
+
+impl Recorder {
+    fn lines(&self) -> Vec<(Direction, Option<u16>, String)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let name = decode(l.body.as_bytes())
+                    .map(|m| m.name().to_owned())
+                    .unwrap_or_else(|_| "undecodable".to_owned());
+                (l.direction, l.invoke_id.map(InvokeId::get), name)
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn tap_sees_both_directions_heartbeats_and_malformed_bodies() {
+    let tap = Tap::new();
+    let (link, mut events, mut switch) = pair(LinkConfig {
+        tap: Some(tap.labelled("3")),
+        ..quiet()
+    });
+    // Nothing attached: nothing recorded, the link works.
+    let probe = tokio::spawn({
+        let link = link.clone();
+        async move { link.system_status().await }
+    });
+    let (id, _) = switch.recv().await;
+    switch.send(id, Response::SystemStatus).await;
+    probe.await.unwrap().unwrap();
+
+    let rec = std::sync::Arc::new(Recorder::default());
+    let attachment = tap.attach(rec.clone());
+    let monitor = tokio::spawn({
+        let link = link.clone();
+        async move { link.monitor_start(&DeviceId::new("100")).await }
+    });
+    let (id, _) = switch.recv().await;
+    switch
+        .send(
+            id,
+            Response::MonitorStart {
+                cross_ref_id: "X".into(),
+            },
+        )
+        .await;
+    assert_eq!(monitor.await.unwrap().unwrap(), "X");
+    switch
+        .send(
+            InvokeId::new(77).unwrap(),
+            Request::SystemStatus {
+                status: Some(SystemStatusValue::Normal),
+            },
+        )
+        .await;
+    let (reply_id, _) = switch.recv().await;
+    assert_eq!(reply_id.get(), 77);
+    let bytes = frame_to_bytes(&Frame::new(InvokeId::EVENT, b"<HeldEvent><oops".to_vec())).unwrap();
+    switch.io.write_all(&bytes).await.unwrap();
+    assert!(matches!(
+        events.recv().await,
+        Some(LinkEvent::Closed(LinkError::Body { .. }))
+    ));
+    assert_eq!(
+        rec.lines(),
+        vec![
+            (Direction::Sent, Some(2), "MonitorStart".to_owned()),
+            (
+                Direction::Received,
+                Some(2),
+                "MonitorStartResponse".to_owned()
+            ),
+            (Direction::Received, Some(77), "SystemStatus".to_owned()),
+            (Direction::Sent, Some(77), "SystemStatusResponse".to_owned()),
+            (Direction::Received, Some(9999), "undecodable".to_owned()),
+        ]
+    );
+    let first = rec.0.lock().unwrap()[0].clone();
+    assert_eq!((first.link.as_str(), first.peer.as_str()), ("3", "stream"));
+    assert!(tap.detach(attachment));
+    assert!(!tap.detach(attachment), "already detached");
+}
+
+#[tokio::test]
+async fn tap_records_frames_that_cannot_be_cut() {
+    let tap = Tap::new();
+    let rec = std::sync::Arc::new(Recorder::default());
+    tap.attach(rec.clone());
+    let (_link, mut events, mut switch) = pair(LinkConfig {
+        tap: Some(tap.clone()),
+        ..quiet()
+    });
+    switch
+        .io
+        .write_all(b"GET / HTTP/1.1\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(matches!(
+        events.recv().await,
+        Some(LinkEvent::Closed(LinkError::Frame(_)))
+    ));
+    let lines = rec.0.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].invoke_id, None);
+    assert!(lines[0].body.starts_with("!"), "{}", lines[0]);
+    let report = decode_report(format!("{}\n", lines[0]).as_bytes());
+    assert_eq!(report.errors(), 1, "{report}");
+}

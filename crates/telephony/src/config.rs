@@ -79,6 +79,12 @@ impl LinkSettings {
 pub struct DeviceSettings {
     pub number: String,
     pub site: SiteCluster,
+    /// The voicemail number of the device's user (guide 10.5 "Voicemail");
+    /// from the configuration: CSTA has no query for it.
+    pub voicemail: Option<String>,
+    /// Device lines (guide 10.5 "CCos", soft phones; the agents of a
+    /// queue device); from the configuration: CSTA has no query for it.
+    pub ccos: Option<u32>,
 }
 
 impl DeviceSettings {
@@ -86,7 +92,19 @@ impl DeviceSettings {
         DeviceSettings {
             number: number.into(),
             site,
+            voicemail: None,
+            ccos: None,
         }
+    }
+
+    pub fn with_voicemail(mut self, number: impl Into<String>) -> DeviceSettings {
+        self.voicemail = Some(number.into());
+        self
+    }
+
+    pub fn with_ccos(mut self, ccos: u32) -> DeviceSettings {
+        self.ccos = Some(ccos);
+        self
     }
 }
 
@@ -172,6 +190,11 @@ impl TelephonyConfig {
             }
             if !seen.insert(d.number.as_str()) {
                 return Err(ConfigError::DuplicateDevice {
+                    number: d.number.clone(),
+                });
+            }
+            if d.voicemail.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(ConfigError::EmptyVoicemail {
                     number: d.number.clone(),
                 });
             }

@@ -25,6 +25,8 @@ pub enum ConfigError {
     DuplicateDevice { number: String },
     #[error("the callback device {number} is not among the supervised devices: add it")]
     CallbackDeviceNotSupervised { number: String },
+    #[error("device {number} has an empty voicemail number: give the number or none")]
+    EmptyVoicemail { number: String },
     #[error("the telephony engine must be started from within a Tokio runtime")]
     NoRuntime,
 }

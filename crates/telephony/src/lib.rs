@@ -31,8 +31,11 @@
 //!   subscriber queues, `Lagged` disconnection and resumption.
 //! - [`control`]: call control and features, callback (double call).
 //! - [`backoff`]: reconnection delays.
+//! - [`trace`]: PDU traces (guide 10.6) of one device or `*`: the links'
+//!   tap filters and queues records (bounded, drops counted), a writer
+//!   thread writes rotating files that `twp csta decode` reads.
 //! - [`Telephony`]: the service handle (`start`, state, events, control,
-//!   `shutdown`).
+//!   traces, `shutdown`).
 //!
 //! ## Use
 //!
@@ -52,6 +55,13 @@
 //! #   break;
 //! }
 //! println!("{:?}", tel.providers());
+//! // Guide 10.6: the PDUs of 1000 to rotating files, for ten minutes.
+//! let spec = TraceSpec {
+//!     duration: Some(std::time::Duration::from_secs(600)),
+//!     ..TraceSpec::new("1000".parse()?, "/var/log/twp/traces")
+//! };
+//! tel.start_trace(spec).await?;
+//! println!("{:?}", tel.trace_status());
 //! tel.shutdown().await;
 //! # Ok(())
 //! # }
@@ -98,6 +108,16 @@
 //!   [`Telephony::shutdown`] stops them, closes the links and ends every
 //!   subscription with [`CloseReason::Shutdown`]. Dropping the last handle
 //!   also stops the tasks.
+//! - **PDU traces** ([`Telephony::start_trace`], `stop_trace`,
+//!   `trace_status`): every link of the engine shares one
+//!   [`twp_csta::Tap`]; with no trace a link pays one atomic load per PDU,
+//!   with one it filters, copies and `try_send`s, never waits. A device
+//!   trace keeps the device's requests and their answers (matched by
+//!   invoke id), events on its monitor or naming it, and undecodable
+//!   frames; session-level PDUs (sessions, system status, heartbeats) only
+//!   go to `*` traces. A new trace replaces the running one. A write
+//!   error stops the trace (error in the status), never a link. Traces
+//!   survive link loss: the tap outlives each link.
 //! - **State is the device's view**: a snapshot only knows the device's
 //!   own connection, so parties learnt from earlier events are kept and
 //!   new ones have an unknown (`None`) state until an event tells it.
@@ -109,7 +129,14 @@
 //!   over the link supervising it.
 //! - Adding or removing devices while running (the allocation is computed at
 //!   start; restart to change it, as the guide says for its services).
-//! - PDU traces (guide 10.6), voicemail number and CCO counts of 10.5.
+//! - The voicemail number and CCO count of 10.5 are what the configuration
+//!   says ([`DeviceSettings::with_voicemail`], [`DeviceSettings::with_ccos`]):
+//!   CSTA offers no query for either, so they are not read from the PBX.
+//! - Guide 10.6's Syslog forwarding; traces of the VTI-XML protocol (not
+//!   built). A trace is not persisted: a restart ends it. Only the files
+//!   of the running trace are rotated away; older traces' files stay
+//!   until an administrator removes them. The HTTP endpoints are the API
+//!   crate's.
 //! - Monitors are not stopped one by one at shutdown: the links close.
 //! - Message waiting is not read back after a reconnect (the codec has no
 //!   query for it); it is known from `MessageWaiting` events only.
@@ -130,6 +157,7 @@ mod monitor;
 pub mod provider;
 mod service;
 pub mod state;
+pub mod trace;
 
 pub use allocation::{Placement, SiteCluster, SitePattern};
 pub use config::{DeviceSettings, LinkSettings, Protocol, Resync, SessionMode, TelephonyConfig};
@@ -140,4 +168,5 @@ pub use events::{
 pub use provider::ProviderState;
 pub use service::{DevicePlacement, Telephony};
 pub use state::{Activity, CallView, DeviceState, Forward, Party};
+pub use trace::{TraceError, TraceSpec, TraceStatus, TraceTarget};
 pub use twp_csta::{ForwardingType, LocalConnectionState};

@@ -77,6 +77,8 @@ pub(crate) struct Context {
     pub resync: Resync,
     /// Signalled whenever a provider finishes a resync pass or changes state.
     pub progress: Arc<Notify>,
+    /// PDU traces (guide 10.6); each link reports under its index.
+    pub tap: twp_csta::Tap,
 }
 
 pub(crate) struct Provider {
@@ -128,6 +130,16 @@ impl Provider {
             last_error: s.last_error.clone(),
             synced: self.synced.load(Ordering::Acquire),
         }
+    }
+
+    /// Cross reference ids of the device's monitors on the current link.
+    pub fn monitors_of(&self, number: &str) -> Vec<String> {
+        lock(&self.xrefs)
+            .by_xref
+            .iter()
+            .filter(|(_, d)| d.number == number)
+            .map(|(x, _)| x.clone())
+            .collect()
     }
 
     pub fn is_synced(&self) -> bool {
@@ -210,6 +222,7 @@ impl Provider {
         LinkConfig {
             request_timeout: ctx.request_timeout,
             heartbeat_interval: ctx.heartbeat_interval,
+            tap: Some(ctx.tap.labelled(&self.index.to_string())),
             ..LinkConfig::default()
         }
     }

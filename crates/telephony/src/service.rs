@@ -15,6 +15,7 @@ use crate::events::{EventBus, Filter, SubscribeError, Subscription};
 use crate::monitor::DeviceEntry;
 use crate::provider::{self, Context, Provider, ProviderState};
 use crate::state::DeviceState;
+use crate::trace::{DeviceLookup, TraceError, TraceSpec, TraceStatus, Tracer};
 
 pub(crate) struct Inner {
     pub config: TelephonyConfig,
@@ -24,6 +25,7 @@ pub(crate) struct Inner {
     progress: Arc<Notify>,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    tracer: Tracer,
 }
 
 impl Drop for Inner {
@@ -31,6 +33,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.stop.send_replace(true);
         self.bus.close();
+        self.tracer.detach_now();
     }
 }
 
@@ -75,7 +78,10 @@ impl Telephony {
         let mut devices = HashMap::with_capacity(config.devices.len());
         for (d, a) in config.devices.iter().zip(&alloc.assignment) {
             let link = a.map(|(l, _)| l);
-            let entry = Arc::new(DeviceEntry::new(DeviceState::new(&d.number, d.site, link)));
+            let mut state = DeviceState::new(&d.number, d.site, link);
+            state.voicemail = d.voicemail.clone();
+            state.ccos = d.ccos;
+            let entry = Arc::new(DeviceEntry::new(state));
             if let Some(l) = link {
                 per_link[l].push(entry.clone());
             }
@@ -90,6 +96,7 @@ impl Telephony {
         let bus = EventBus::new(config.history);
         let progress = Arc::new(Notify::new());
         let (stop, stop_rx) = watch::channel(false);
+        let tracer = Tracer::new();
         let ctx = Context {
             bus: bus.clone(),
             backoff: config.backoff,
@@ -98,6 +105,7 @@ impl Telephony {
             window: config.window,
             resync: config.resync,
             progress: progress.clone(),
+            tap: tracer.tap().clone(),
         };
         let providers: Vec<Arc<Provider>> = config
             .links
@@ -119,6 +127,7 @@ impl Telephony {
                 progress,
                 stop,
                 tasks: Mutex::new(tasks),
+                tracer,
             }),
         })
     }
@@ -253,7 +262,7 @@ impl Telephony {
     }
 
     /// Stops every provider (closing its link), ends subscriptions with
-    /// `Shutdown` and waits for the tasks.
+    /// `Shutdown`, waits for the tasks and stops a running PDU trace.
     pub async fn shutdown(&self) {
         self.inner.stop.send_replace(true);
         let tasks: Vec<JoinHandle<()>> =
@@ -262,6 +271,47 @@ impl Telephony {
             let _ = t.await;
         }
         self.inner.bus.close();
+        self.inner.tracer.stop("engine shut down").await;
+    }
+
+    /// Starts a PDU trace (guide 10.6), replacing a running one; see
+    /// [`crate::trace`]. Fails if the spec is invalid, the device is not
+    /// configured, or the first file cannot be created (the status then
+    /// shows the error too).
+    pub async fn start_trace(&self, spec: TraceSpec) -> Result<TraceStatus, TraceError> {
+        let inner = &self.inner;
+        inner
+            .tracer
+            .start(spec, |number| match inner.devices.get(number) {
+                None => DeviceLookup {
+                    configured: false,
+                    monitors: Vec::new(),
+                },
+                Some((_, link)) => DeviceLookup {
+                    configured: true,
+                    monitors: link
+                        .map(|l| {
+                            inner.providers[l]
+                                .monitors_of(number)
+                                .into_iter()
+                                .map(|x| (l.to_string(), x))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                },
+            })
+            .await
+    }
+
+    /// Stops the running PDU trace (its files are complete when this
+    /// returns); the final status, or the last trace's if none runs.
+    pub async fn stop_trace(&self) -> Option<TraceStatus> {
+        self.inner.tracer.stop("stopped").await
+    }
+
+    /// The running PDU trace, or the last one; `None` if none was started.
+    pub fn trace_status(&self) -> Option<TraceStatus> {
+        self.inner.tracer.status()
     }
 
     /// The device's entry and the live link serving it.

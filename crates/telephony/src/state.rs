@@ -114,6 +114,10 @@ pub struct DeviceState {
     pub do_not_disturb: bool,
     pub forwarding: Vec<Forward>,
     pub message_waiting: bool,
+    /// Voicemail number (guide 10.5), from the configuration.
+    pub voicemail: Option<String>,
+    /// Device lines (guide 10.5 "CCos"), from the configuration.
+    pub ccos: Option<u32>,
 }
 
 fn num(d: &Option<DeviceId>) -> Option<&str> {
@@ -135,6 +139,8 @@ impl DeviceState {
             do_not_disturb: false,
             forwarding: Vec::new(),
             message_waiting: false,
+            voicemail: None,
+            ccos: None,
         }
     }
 

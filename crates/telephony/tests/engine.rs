@@ -528,3 +528,46 @@ async fn dropping_the_last_handle_closes_the_links() {
     .await;
     assert_eq!(end.unwrap(), CloseReason::Shutdown);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_states_carry_voicemail_and_ccos_from_the_configuration() {
+    use twp_pbx_sim::{DeviceRole, SimConfig};
+    let (_sim, addrs) = sim().await;
+    // What a deployment knows from its PBX configuration: the hunt
+    // group's agents, the voicemail server of extensions that use it.
+    let pbx = SimConfig::demo();
+    let voicemail = pbx
+        .devices
+        .iter()
+        .find(|d| d.role == DeviceRole::Voicemail)
+        .map(|d| d.number.clone())
+        .unwrap();
+    let mut cfg = config(&addrs);
+    for d in &mut cfg.devices {
+        let Some(at_pbx) = pbx.devices.iter().find(|p| p.number == d.number) else {
+            continue;
+        };
+        match &at_pbx.role {
+            DeviceRole::HuntGroup { members } => d.ccos = Some(members.len() as u32),
+            DeviceRole::Extension { .. } if at_pbx.voicemail => {
+                d.voicemail = Some(voicemail.clone())
+            }
+            _ => {}
+        }
+    }
+    let tel = Telephony::start(cfg.clone()).unwrap();
+    assert!(tel.wait_synced(Duration::from_secs(10)).await);
+    let hunt = tel.device("1900").unwrap();
+    assert_eq!((hunt.ccos, hunt.voicemail.as_deref()), (Some(3), None));
+    let d = tel.device("1000").unwrap();
+    assert_eq!((d.ccos, d.voicemail.as_deref()), (None, Some("1999")));
+    let server = tel.device("1999").unwrap();
+    assert_eq!((server.ccos, server.voicemail), (None, None));
+    tel.shutdown().await;
+
+    cfg.devices[0].voicemail = Some(" ".into());
+    assert!(matches!(
+        Telephony::start(cfg),
+        Err(twp_telephony::ConfigError::EmptyVoicemail { .. })
+    ));
+}
