@@ -10,9 +10,10 @@
 //! signature: <base64 of the Ed25519 signature of every line above>
 //! ```
 //!
-//! The signature covers the body lines joined by `\n` with a final `\n`
-//! (carriage returns dropped), so an editor that changes line endings does
-//! not break it. Lines starting with `#` are comments, signed like the rest.
+//! The signature covers the non-blank body lines, trailing white space
+//! removed, each followed by `\n`: an editor that changes line endings or
+//! blank lines does not break it. Lines starting with `#` are comments,
+//! signed like the rest.
 
 use std::fmt;
 
@@ -108,7 +109,9 @@ impl LicenseFile {
         let mut header_seen = false;
         for (n, raw) in text.split('\n').enumerate() {
             let line_no = n + 1;
-            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            // Trailing white space (and `\r`) is not signed: editors add and
+            // drop it freely.
+            let line = raw.trim_end();
             if signature.is_some() {
                 if line.trim().is_empty() {
                     continue;
@@ -133,7 +136,10 @@ impl LicenseFile {
                 signed.push('\n');
                 continue;
             }
-            if line.trim().is_empty() || line.starts_with('#') {
+            if line.trim().is_empty() {
+                continue;
+            }
+            if line.starts_with('#') {
                 signed.push_str(line);
                 signed.push('\n');
                 continue;

@@ -53,6 +53,10 @@ fn sign_then_verify_round_trip() {
     // CRLF line endings do not break the signature.
     let crlf = file.replace('\n', "\r\n");
     verify(&crlf, &[key.verifying_key()], &this, day("2027-01-01")).unwrap();
+    // Nor do blank lines and trailing spaces.
+    let loose = file.replace("customer: ACME SA\n", "\ncustomer: ACME SA  \n\n");
+    verify(&loose, &[key.verifying_key()], &this, day("2027-01-01")).unwrap();
+    assert!(!file.contains("\n\n"), "no blank line in a signed file");
     // The canonical body text signs and parses to the same body.
     let again = sign(&lic.body.to_text(), &key).unwrap();
     assert_eq!(
