@@ -7,52 +7,70 @@ use crate::model::ContactField;
 /// One contact of one directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contact {
-    /// The values, concatenated.
+    /// The values, concatenated in field order.
     data: Box<str>,
-    /// `(field index, end offset in data)`, in field order.
-    slots: Box<[(u8, u32)]>,
+    /// End offset in `data` of each present field, in field order.
+    ends: Box<[u32]>,
+    /// Bit `i` set when field `ContactField::ALL[i]` is present: a field's
+    /// slot is the number of present fields before it (one popcount).
+    present: u32,
     /// Red-listed phone fields ([`ContactField::phone_bit`]).
     red_list: u8,
 }
 
+const _: () = assert!(ContactField::ALL.len() <= 32);
+
 impl Contact {
     /// Builds a contact from its fields (empty values are dropped; a field
-    /// given twice keeps its first value). Values longer than 4 GiB in total
-    /// are not supported (truncated at the first that would overflow).
+    /// given twice keeps its first value). Values beyond 4 GiB in total are
+    /// dropped.
     pub fn new<'a>(
         fields: impl IntoIterator<Item = (ContactField, &'a str)>,
         red_list: u8,
     ) -> Self {
-        let mut pairs: Vec<(ContactField, &str)> =
-            fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-        pairs.sort_by_key(|(f, _)| *f);
-        pairs.dedup_by_key(|(f, _)| *f);
-        let mut data = String::with_capacity(pairs.iter().map(|(_, v)| v.len()).sum());
-        let mut slots = Vec::with_capacity(pairs.len());
-        for (field, value) in pairs {
+        let mut values: [&str; ContactField::ALL.len()] = [""; ContactField::ALL.len()];
+        for (field, value) in fields {
+            let slot = &mut values[field as usize];
+            if slot.is_empty() {
+                *slot = value;
+            }
+        }
+        let total: usize = values.iter().map(|v| v.len()).sum();
+        let mut data = String::with_capacity(total);
+        let mut ends = Vec::with_capacity(values.iter().filter(|v| !v.is_empty()).count());
+        let mut present = 0u32;
+        for (i, value) in values.iter().enumerate() {
+            if value.is_empty() {
+                continue;
+            }
             let Ok(end) = u32::try_from(data.len() + value.len()) else {
                 break;
             };
             data.push_str(value);
-            slots.push((field as u8, end));
+            ends.push(end);
+            present |= 1 << i;
         }
         Self {
             data: data.into_boxed_str(),
-            slots: slots.into_boxed_slice(),
+            ends: ends.into_boxed_slice(),
+            present,
             red_list,
         }
     }
 
     /// The value of `field`, if present.
     pub fn get(&self, field: ContactField) -> Option<&str> {
-        let key = field as u8;
-        let i = self.slots.binary_search_by_key(&key, |s| s.0).ok()?;
-        let start = if i == 0 {
+        let bit = 1u32 << (field as u32);
+        if self.present & bit == 0 {
+            return None;
+        }
+        let slot = (self.present & (bit - 1)).count_ones() as usize;
+        let start = if slot == 0 {
             0
         } else {
-            self.slots[i - 1].1 as usize
+            *self.ends.get(slot - 1)? as usize
         };
-        self.data.get(start..self.slots[i].1 as usize)
+        self.data.get(start..*self.ends.get(slot)? as usize)
     }
 
     /// The contact's id in its source (empty if none was mapped).
@@ -62,12 +80,9 @@ impl Contact {
 
     /// Present fields and their values, in field order.
     pub fn fields(&self) -> impl Iterator<Item = (ContactField, &str)> {
-        let mut start = 0usize;
-        self.slots.iter().filter_map(move |&(f, end)| {
-            let value = self.data.get(start..end as usize);
-            start = end as usize;
-            Some((ContactField::from_index(f)?, value?))
-        })
+        ContactField::ALL
+            .iter()
+            .filter_map(|f| self.get(*f).map(|v| (*f, v)))
     }
 
     /// The red-list mask (bits of [`ContactField::phone_bit`]).
@@ -98,7 +113,7 @@ impl Contact {
 
     /// Approximate heap bytes held.
     pub(crate) fn heap_size(&self) -> usize {
-        self.data.len() + self.slots.len() * 8
+        self.data.len() + self.ends.len() * 4
     }
 }
 

@@ -1,6 +1,8 @@
 //! A directory's settings (guide 8.1: Connector and Fields tabs, 8.2.2
 //! merge flag) and its validated field mapping.
 
+use std::borrow::Cow;
+
 use thiserror::Error;
 use twp_domain::DomainId;
 
@@ -151,7 +153,8 @@ impl Mapping {
 
     /// Maps one source record to a contact; `Err` says why it is ignored.
     pub fn apply(&self, record: &SourceRecord) -> Result<Contact, IgnoreReason> {
-        let mut values: Vec<(ContactField, String)> = Vec::with_capacity(self.lines.len());
+        let mut values: [Option<Cow<'_, str>>; ContactField::ALL.len()] =
+            std::array::from_fn(|_| None);
         let mut red_list = 0u8;
         for ((target, mapping), &src) in self.lines.iter().zip(&self.source_of) {
             let Some(raw) = record.get(src) else {
@@ -159,10 +162,13 @@ impl Mapping {
             };
             match *target {
                 Target::Field(field) => {
-                    let value = mapping.options.apply(raw);
-                    let value = value.trim();
+                    let value = match mapping.options.apply(raw) {
+                        Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                        Cow::Owned(v) if v.trim().len() == v.len() => Cow::Owned(v),
+                        Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+                    };
                     if !value.is_empty() {
-                        values.push((field, value.to_owned()));
+                        values[field as usize] = Some(value);
                     }
                 }
                 Target::RedList(field) => {
@@ -172,11 +178,14 @@ impl Mapping {
                 }
             }
         }
-        if !values.iter().any(|(f, _)| *f == ContactField::Id) {
+        if values[ContactField::Id as usize].is_none() {
             return Err(IgnoreReason::MissingId);
         }
         Ok(Contact::new(
-            values.iter().map(|(f, v)| (*f, v.as_str())),
+            ContactField::ALL
+                .iter()
+                .zip(&values)
+                .filter_map(|(f, v)| v.as_deref().map(|v| (*f, v))),
             red_list,
         ))
     }

@@ -28,15 +28,46 @@ pub fn fold(text: &str) -> String {
 /// Folds `text` for the token index: letters and digits folded, anything
 /// else becomes one space.
 pub fn fold_words_into(text: &str, out: &mut String) {
-    let start = out.len();
-    fold_into(text, out);
-    // Safe rewrite: replace non-alphanumeric characters by spaces.
-    let tail: String = out[start..]
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    out.truncate(start);
-    out.push_str(&tail);
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            });
+            continue;
+        }
+        for lc in c.to_lowercase() {
+            match base_letter(lc) {
+                Some(s) => out.push_str(s),
+                None if lc.is_alphanumeric() => out.push(lc),
+                None => out.push(' '),
+            }
+        }
+    }
+}
+
+/// Whether `text` folds to `folded`, without allocating.
+pub fn folds_to(text: &str, folded: &str) -> bool {
+    let mut rest = folded.as_bytes();
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if c.is_ascii() {
+            match rest.split_first() {
+                Some((&b, tail)) if b == c.to_ascii_lowercase() as u8 => rest = tail,
+                _ => return false,
+            }
+            continue;
+        }
+        for lc in c.to_lowercase() {
+            let piece = base_letter(lc).unwrap_or_else(|| lc.encode_utf8(&mut buf));
+            match rest.strip_prefix(piece.as_bytes()) {
+                Some(tail) => rest = tail,
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty()
 }
 
 /// Base letters of accented Latin lower-case letters.
@@ -81,5 +112,9 @@ mod tests {
         let mut s = String::new();
         fold_words_into("Jean-Pierre O'Brien", &mut s);
         assert_eq!(s, "jean pierre o brien");
+        assert!(folds_to("Élodie.MÜLLER@x", "elodie.muller@x"));
+        assert!(!folds_to("Élodie", "elodie2"));
+        assert!(!folds_to("Élodie2", "elodie"));
+        assert!(folds_to("Straße", "strasse") && folds_to("", ""));
     }
 }

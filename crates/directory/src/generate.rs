@@ -90,6 +90,9 @@ pub struct Person {
     pub rows: Vec<Row>,
     /// Every personal number in every form a PBX may present.
     pub presented: Vec<Presented>,
+    /// Forms the dialing plan cannot read unambiguously (kept apart so a
+    /// coverage check can report them).
+    pub ambiguous: Vec<Presented>,
     /// The person's numbers in E.164.
     pub e164: Vec<String>,
 }
@@ -314,19 +317,28 @@ impl Phone {
         s
     }
 
-    /// The forms a PBX may present for an incoming call.
-    fn presented(&self) -> Vec<String> {
+    /// The forms a PBX may present for an incoming call, and those the
+    /// guide's French parameters cannot read (external prefix `0` + national
+    /// number `0…` of a number starting with `33` reads as `0033…`, see
+    /// twp-dialplan's documentation on ambiguities).
+    fn presented(&self) -> (Vec<String>, Vec<String>) {
         let (cc, n) = (self.country.code(), &self.nsn);
         let mut out = vec![
             format!("+{cc}{n}"),
             format!("00{cc}{n}"),
             format!("{cc}{n}"),
         ];
+        let mut ambiguous = Vec::new();
         if self.country == Country::France {
             out.push(format!("0{n}"));
-            out.push(format!("00{n}"));
+            let external_national = format!("00{n}");
+            if n.starts_with("33") {
+                ambiguous.push(external_national);
+            } else {
+                out.push(external_national);
+            }
         }
-        out
+        (out, ambiguous)
     }
 }
 
@@ -514,12 +526,15 @@ impl People {
                 values: d,
             });
         }
+        let (mut presented, mut ambiguous) = (Vec::new(), Vec::new());
+        for p in &phones {
+            let (ok, unclear) = p.presented();
+            presented.extend(ok.into_iter().map(|number| Presented { number }));
+            ambiguous.extend(unclear.into_iter().map(|number| Presented { number }));
+        }
         Person {
-            presented: phones
-                .iter()
-                .flat_map(|p| p.presented())
-                .map(|number| Presented { number })
-                .collect(),
+            presented,
+            ambiguous,
             e164: phones.iter().map(|p| p.e164()).collect(),
             rows,
         }
@@ -537,6 +552,36 @@ impl Iterator for People {
         self.next += 1;
         Some(self.person(n))
     }
+}
+
+/// The mapping of generated files (CSV columns = [`COLUMNS`]): every
+/// column mapped, the `private` column as the red list of the personal
+/// numbers, `vip` as the private field named `[VIP]`, the address as a link.
+pub fn mapping() -> Result<crate::Mapping, crate::MappingError> {
+    use crate::{ContactField as F, Target as T};
+    crate::Mapping::new(
+        [
+            (T::Field(F::Id), "id"),
+            (T::Field(F::LastName), "sn"),
+            (T::Field(F::FirstName), "givenName"),
+            (T::Field(F::DisplayName), "displayName"),
+            (T::Field(F::Company), "company"),
+            (T::Field(F::Email1), "mail"),
+            (T::Field(F::Work), "telephoneNumber"),
+            (T::Field(F::Mobile), "mobile"),
+            (T::Field(F::Home), "homePhone"),
+            (T::Field(F::Standard), "switchboard"),
+            (T::Field(F::Assistant), "assistant"),
+            (T::Field(F::Url), "url"),
+            (T::Field(F::Address), "postalAddress | a"),
+            (T::Field(F::PictureUrl), "photo"),
+            (T::Field(F::Custom0), "vip"),
+            (T::RedList(F::Work), "private"),
+            (T::RedList(F::Mobile), "private"),
+            (T::RedList(F::Home), "private"),
+        ],
+        [(F::Custom0, crate::VIP_FIELD_NAME.to_owned())],
+    )
 }
 
 /// Where generated rows go (one sink per directory).

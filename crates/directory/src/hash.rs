@@ -13,9 +13,12 @@ pub struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        // Fold the high bits down: hashbrown uses the top 7 bits and the low
-        // bits; a multiply leaves the low bits weak.
-        self.0.rotate_left(26)
+        // A multiply leaves the low bits weak and hashbrown indexes buckets
+        // with them: mix the high bits down (murmur3's finaliser step).
+        let mut z = self.0;
+        z ^= z >> 33;
+        z = z.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z ^ (z >> 33)
     }
 
     fn write(&mut self, bytes: &[u8]) {

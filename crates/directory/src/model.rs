@@ -154,11 +154,6 @@ impl ContactField {
             .map(|i| 1u8 << i)
     }
 
-    /// The field at `index` in [`ContactField::ALL`].
-    pub(crate) fn from_index(index: u8) -> Option<Self> {
-        Self::ALL.get(usize::from(index)).copied()
-    }
-
     /// Rank of a phone field when several contacts of one directory share a
     /// number: a personal line wins over the switchboard.
     pub(crate) fn phone_rank(self) -> u8 {

@@ -19,7 +19,7 @@ use memchr::memmem::Finder;
 use crate::contact::Contact;
 use crate::engine::{Allowed, DirectoryEngine, View};
 use crate::fold::{fold, fold_words_into};
-use crate::index::{Generation, sort_key};
+use crate::index::{Generation, prefix_key, sort_key};
 use crate::model::{ContactField, DirectoryId};
 use crate::profile::Profile;
 
@@ -165,15 +165,19 @@ impl DirectoryEngine {
             return page;
         };
         let finder = Finder::new(&needle);
+        // A prefix query whose first word has 3 bytes or more reads the
+        // word-prefix index; anything else scans the text.
+        let key = match query.mode {
+            TextMatch::Prefix => needle
+                .get(1..)
+                .and_then(|n| n.split(|b| *b == b' ').next())
+                .and_then(prefix_key),
+            TextMatch::Contains => None,
+        };
         for at in first_view..views.len() {
             let (dir, generation) = &views[at];
-            let (text, starts) = generation.text();
-            let mut offset = starts.get(from).map_or(text.len(), |s| *s as usize);
-            while let Some(found) = finder.find(&text[offset..]) {
-                let pos = offset + found;
-                // The contact whose text holds `pos`.
-                let index = starts.partition_point(|s| (*s as usize) <= pos) - 1;
-                offset = starts.get(index + 1).map_or(text.len(), |s| *s as usize);
+            let mut candidates = Candidates::new(generation, &finder, key, from);
+            while let Some(index) = candidates.next() {
                 let profile = Profile::build(&views, at, index as u32);
                 let earlier = profile
                     .positions(&views)
@@ -243,6 +247,56 @@ impl DirectoryEngine {
             }
         }
         page
+    }
+}
+
+/// The contacts of one generation matching a simple query, from a position.
+struct Candidates<'a> {
+    generation: &'a Generation,
+    finder: &'a Finder<'a>,
+    /// With the prefix index: the postings left.
+    postings: Option<&'a [u32]>,
+    /// Without: the text offset to scan from.
+    offset: usize,
+}
+
+impl<'a> Candidates<'a> {
+    fn new(
+        generation: &'a Generation,
+        finder: &'a Finder<'a>,
+        key: Option<u32>,
+        from: usize,
+    ) -> Self {
+        let (text, starts) = generation.text();
+        let postings = key.map(|k| {
+            let list = generation.prefix_postings(k);
+            &list[list.partition_point(|i| (*i as usize) < from)..]
+        });
+        Self {
+            generation,
+            finder,
+            postings,
+            offset: starts.get(from).map_or(text.len(), |s| *s as usize),
+        }
+    }
+
+    fn next(&mut self) -> Option<usize> {
+        if let Some(list) = &mut self.postings {
+            while let Some((&index, rest)) = list.split_first() {
+                *list = rest;
+                if contact_matches(self.generation, index, self.finder) {
+                    return Some(index as usize);
+                }
+            }
+            return None;
+        }
+        let (text, starts) = self.generation.text();
+        let found = self.finder.find(text.get(self.offset..)?)?;
+        let pos = self.offset + found;
+        // The contact whose text holds `pos`; continue after it.
+        let index = starts.partition_point(|s| (*s as usize) <= pos) - 1;
+        self.offset = starts.get(index + 1).map_or(text.len(), |s| *s as usize);
+        Some(index)
     }
 }
 

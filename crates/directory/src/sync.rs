@@ -140,6 +140,12 @@ pub struct SyncReport {
     pub ignored_total: u64,
     /// Duration of the run.
     pub elapsed: Duration,
+    /// Of which reading and mapping the source.
+    pub reading: Duration,
+    /// Of which building the new generation's indexes and comparing.
+    pub indexing: Duration,
+    /// Of which committing through the persistence.
+    pub saving: Duration,
 }
 
 /// Why a synchronisation did not complete (the previous data is kept).
@@ -313,6 +319,7 @@ impl DirectoryEngine {
             });
         }
 
+        report.reading = progress.started.elapsed();
         progress.set_phase(SyncPhase::Indexing);
         let generation = Arc::new(Generation::build(contacts, self.plan()));
         let old = slot.generation();
@@ -322,10 +329,12 @@ impl DirectoryEngine {
                 rows_read: report.rows_read,
             });
         }
+        report.indexing = progress.started.elapsed() - report.reading;
         progress.set_phase(SyncPhase::Saving);
         self.persistence().commit(id, &generation, &changes)?;
         slot.swap(generation);
         report.elapsed = progress.started.elapsed();
+        report.saving = report.elapsed - report.reading - report.indexing;
         Ok(report)
     }
 
