@@ -42,7 +42,7 @@
 //!
 //! * A number shared by several contacts of one directory (a switchboard)
 //!   names the contact for whom it is a personal line (work, mobile, home,
-//!   assistant, then standard), then the first in sort order.
+//!   assistant, then standard), then the first in source order.
 //! * Extensions after a number (`x12`, `ext. 12`, `poste 12`, `#12`) are not
 //!   part of the indexed number ([`strip_extension`]).
 //! * Merging uses the three e-mail fields of the found contact, case- and
@@ -52,6 +52,13 @@
 //!   list) but are not searchable as numbers and are returned hidden.
 //! * Search paging is keyset (see [`search`]); results are ordered by
 //!   directory priority, then by last and first name within a directory.
+//!   A prefix query whose first word has 3 characters or more reads a
+//!   word-prefix index; shorter prefixes and *contains* scan the folded text.
+//! * Building a generation uses a second thread (reverse index while the
+//!   contacts sort; id and e-mail indexes while the search text is written).
+//! * Options are applied when a record is synchronised, so the stored and
+//!   indexed values are the transformed ones (a `p::9{0}` work number is
+//!   indexed with its 9).
 //!
 //! # Not done here
 //!

@@ -542,6 +542,47 @@ fn simple_search_prefix_contains_numbers_and_paging() {
         }
     }
     assert_eq!(paged, all);
+    // Short prefixes scan the text instead of the word-prefix index.
+    assert_eq!(
+        names(&e.search(q("zo", TextMatch::Prefix), Allowed::All)),
+        ["Zoé DUPONT"]
+    );
+    assert_eq!(
+        names(&e.search(q("Dupont Z", TextMatch::Prefix), Allowed::All)),
+        ["Zoé DUPONT"]
+    );
+    // A cursor stays valid across a synchronisation that swaps the generation.
+    let first = e.search(
+        SimpleQuery {
+            text: "e",
+            mode: TextMatch::Contains,
+            limit: 2,
+            after: None,
+        },
+        Allowed::All,
+    );
+    sync(
+        &e,
+        1,
+        "1;Müller;Élodie;Bäckerei Groß;;01 23 45 67 89;;;\n\
+         2;Lefèvre;Jérôme;Acme;;;;;\n\
+         5;Aaron;Eve;;;;;;\n\
+         4;Elmer;Fudd;;;;;;\n",
+    );
+    let next = e.search(
+        SimpleQuery {
+            text: "e",
+            mode: TextMatch::Contains,
+            limit: 10,
+            after: first.next.as_ref(),
+        },
+        Allowed::All,
+    );
+    assert_eq!(names(&first), ["Zoé DUPONT", "Fudd ELMER"]);
+    assert_eq!(
+        names(&next),
+        ["Jérôme LEFÈVRE", "Élodie MÜLLER", "Anne ELOÏSE"]
+    );
     // Sorted by last name within a directory, directories by priority.
     assert_eq!(
         all,
