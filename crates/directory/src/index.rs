@@ -174,7 +174,7 @@ fn names_text(c: &Contact, line: &mut String) {
 /// The reverse index of one generation, built apart (on its own thread)
 /// with contact indexes in source order, then renumbered.
 #[derive(Default)]
-struct Numbers {
+pub(crate) struct Numbers {
     exact: FastMap<u64, Hit>,
     exact_text: FastMap<Box<str>, Hit>,
     suffix: FastMap<u64, Hit>,
@@ -182,56 +182,104 @@ struct Numbers {
     /// text: contact `i`'s are `digits[at[i]..at[i + 1]]`.
     digits: String,
     at: Vec<u32>,
+    standard: FastMap<Box<str>, Keys>,
 }
 
+/// Canonical keys of one directory number, cached for repeated values.
+#[derive(Clone)]
+struct Keys {
+    exact: Option<String>,
+    suffix: Option<u64>,
+    canonical: String,
+}
+
+/// Largest number of cached switchboard numbers per generation.
+const STANDARD_CACHE: usize = 4096;
+
 impl Numbers {
-    fn build(contacts: &[Contact], plan: &CompiledPlan) -> Self {
-        let mut n = Self {
-            exact: FastMap::with_capacity_and_hasher(contacts.len() * 2, Default::default()),
-            suffix: FastMap::with_capacity_and_hasher(contacts.len() * 2, Default::default()),
-            digits: String::with_capacity(contacts.len() * 24),
-            at: Vec::with_capacity(contacts.len() + 1),
+    /// An empty index for about `hint` contacts.
+    pub(crate) fn new(hint: usize) -> Self {
+        Self {
+            exact: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
+            suffix: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
+            digits: String::with_capacity(hint * 24),
+            at: Vec::with_capacity(hint + 1),
             ..Self::default()
-        };
-        for (i, c) in contacts.iter().enumerate() {
-            n.at.push(n.digits.len() as u32);
-            let Ok(index) = u32::try_from(i) else { break };
+        }
+    }
+
+    fn build(contacts: &[Contact], plan: &CompiledPlan) -> Self {
+        let mut n = Self::new(contacts.len());
+        n.add(contacts, plan);
+        n
+    }
+
+    /// Indexes the next contacts (their indexes follow the previous ones).
+    pub(crate) fn add(&mut self, contacts: &[Contact], plan: &CompiledPlan) {
+        for c in contacts {
+            let Ok(index) = u32::try_from(self.at.len()) else {
+                break;
+            };
+            self.at.push(self.digits.len() as u32);
             for &f in ContactField::PHONES {
                 let Some(value) = c.get(f) else { continue };
                 let number = strip_extension(value);
-                let canonical = plan.canonical(number);
-                let keys = plan.lookup_keys(&canonical);
+                // The switchboard number repeats across a company's contacts.
+                let keys = match (f, self.standard.get(number)) {
+                    (ContactField::Standard, Some(k)) => k.clone(),
+                    _ => {
+                        let canonical = plan.canonical(number);
+                        let lookup = plan.lookup_keys(&canonical);
+                        let keys = Keys {
+                            exact: lookup.exact,
+                            suffix: lookup.suffix.as_deref().and_then(pack),
+                            canonical: canonical.number,
+                        };
+                        if f == ContactField::Standard && self.standard.len() < STANDARD_CACHE {
+                            self.standard.insert(number.into(), keys.clone());
+                        }
+                        keys
+                    }
+                };
                 let hit = Hit {
                     contact: index,
                     field: f,
                 };
                 if let Some(exact) = &keys.exact {
                     match pack(exact) {
-                        Some(k) => keep_best(n.exact.entry(k), hit),
-                        None => keep_best(n.exact_text.entry(exact.as_str().into()), hit),
+                        Some(k) => keep_best(self.exact.entry(k), hit),
+                        None => keep_best(self.exact_text.entry(exact.as_str().into()), hit),
                     }
                 }
-                if let Some(k) = keys.suffix.as_deref().and_then(pack) {
-                    keep_best(n.suffix.entry(k), hit);
+                if let Some(k) = keys.suffix {
+                    keep_best(self.suffix.entry(k), hit);
                 }
                 if !c.is_red_listed(f) {
-                    n.digits.push(' ');
-                    n.digits.extend(number.chars().filter(char::is_ascii_digit));
-                    if let Some(e164) = canonical.number.strip_prefix('+') {
-                        n.digits.push(' ');
-                        n.digits.push_str(e164);
+                    self.digits.push(' ');
+                    self.digits
+                        .extend(number.chars().filter(char::is_ascii_digit));
+                    if let Some(e164) = keys.canonical.strip_prefix('+') {
+                        self.digits.push(' ');
+                        self.digits.push_str(e164);
                     }
                 }
             }
         }
-        n.at.push(n.digits.len() as u32);
-        n
+    }
+
+    /// The number of contacts indexed.
+    pub(crate) fn len(&self) -> usize {
+        self.at.len()
     }
 
     fn digits_of(&self, old: usize) -> &str {
-        match (self.at.get(old), self.at.get(old + 1)) {
-            (Some(&a), Some(&b)) => self.digits.get(a as usize..b as usize).unwrap_or(""),
-            _ => "",
+        let end = self
+            .at
+            .get(old + 1)
+            .map_or(self.digits.len(), |e| *e as usize);
+        match self.at.get(old) {
+            Some(&a) => self.digits.get(a as usize..end).unwrap_or(""),
+            None => "",
         }
     }
 
@@ -250,13 +298,32 @@ impl Generation {
     /// wins over the switchboard, then the first in source order. The
     /// reverse index is built on a second thread while the contacts sort.
     pub fn build(contacts: Vec<Contact>, plan: &CompiledPlan) -> Self {
-        let (order, numbers) = std::thread::scope(|s| {
-            let numbers = s.spawn(|| Numbers::build(&contacts, plan));
-            let order = sort_order(&contacts);
-            let numbers = numbers
-                .join()
-                .unwrap_or_else(|_| Numbers::build(&contacts, plan));
-            (order, numbers)
+        Self::assemble(contacts, None, plan)
+    }
+
+    /// [`Generation::build`] with the reverse index already built (by a
+    /// synchronisation, while it read the source); it must cover exactly
+    /// `contacts`, else it is rebuilt.
+    pub(crate) fn build_with(
+        contacts: Vec<Contact>,
+        numbers: Numbers,
+        plan: &CompiledPlan,
+    ) -> Self {
+        Self::assemble(contacts, Some(numbers), plan)
+    }
+
+    fn assemble(contacts: Vec<Contact>, numbers: Option<Numbers>, plan: &CompiledPlan) -> Self {
+        let numbers = numbers.filter(|n| n.len() == contacts.len());
+        let (order, numbers) = std::thread::scope(|s| match numbers {
+            Some(numbers) => (sort_order(&contacts), numbers),
+            None => {
+                let numbers = s.spawn(|| Numbers::build(&contacts, plan));
+                let order = sort_order(&contacts);
+                let numbers = numbers
+                    .join()
+                    .unwrap_or_else(|_| Numbers::build(&contacts, plan));
+                (order, numbers)
+            }
         });
         let mut numbers = numbers;
         let mut new_of_old = vec![0u32; contacts.len()];

@@ -13,11 +13,16 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::connector::{Connector, ConnectorError, Location, ReadOutcome, SourceRecord};
-use crate::directory::IgnoreReason;
+use std::sync::mpsc;
+
+use crate::connector::{
+    Connector, ConnectorError, Location, ReadOutcome, RecordStream, SourceRecord,
+};
+use crate::contact::Contact;
+use crate::directory::{IgnoreReason, Mapping};
 use crate::engine::{DirectoryEngine, Running};
 use crate::hash::{FastMap, hash_str};
-use crate::index::Generation;
+use crate::index::{Generation, Numbers};
 use crate::model::DirectoryId;
 use crate::persist::{ChangeSet, PersistError};
 
@@ -222,14 +227,6 @@ impl DirectoryEngine {
         let _guard = RunGuard(&slot.running);
         let mapping = &directory.mapping;
         let mut report = SyncReport::default();
-        let ignore = |report: &mut SyncReport, location: Location, reason: IgnoreReason| {
-            report.ignored_total += 1;
-            progress.rows_ignored.fetch_add(1, Ordering::Relaxed);
-            if report.ignored.len() < MAX_REPORTED_IGNORED {
-                report.ignored.push(IgnoredRecord { location, reason });
-            }
-        };
-
         let mut stream =
             connector
                 .open(mapping.source_fields())
@@ -237,82 +234,39 @@ impl DirectoryEngine {
                     rows_read: 0,
                     source,
                 })?;
-        let mut record = SourceRecord::new(mapping.source_fields().len());
-        let mut contacts = Vec::new();
-        let mut locations: Vec<Location> = Vec::new();
-        let mut seen: FastMap<u64, u32> = FastMap::default();
-        loop {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(SyncError::Cancelled {
-                    rows_read: report.rows_read,
-                });
-            }
-            let outcome =
-                stream
-                    .next_record(&mut record)
-                    .map_err(|source| SyncError::Connector {
-                        rows_read: report.rows_read,
-                        source,
-                    })?;
-            let location = match outcome {
-                ReadOutcome::End => break,
-                ReadOutcome::Skipped { location, reason } => {
-                    report.rows_read += 1;
-                    progress.rows_read.fetch_add(1, Ordering::Relaxed);
-                    ignore(&mut report, location, IgnoreReason::Unreadable(reason));
-                    continue;
+        // The reverse index is built on a second thread while the source is
+        // read: contacts go to it in chunks.
+        let plan = self.plan();
+        // The previous size is the best guess of the new one.
+        let hint = slot.generation().contacts().len().max(CHUNK);
+        let (tx, rx) = mpsc::sync_channel::<Arc<Vec<Contact>>>(4);
+        let (read, numbers) = std::thread::scope(|s| {
+            let worker = s.spawn(move || {
+                let mut numbers = Numbers::new(hint);
+                for chunk in rx {
+                    numbers.add(&chunk, plan);
                 }
-                ReadOutcome::Record => record
-                    .location()
-                    .cloned()
-                    .unwrap_or(Location::Row(report.rows_read + 1)),
-            };
-            report.rows_read += 1;
-            progress.rows_read.fetch_add(1, Ordering::Relaxed);
-            if report.rows_read % 1024 == 0 {
-                if let Some((done, total)) = stream.progress() {
-                    progress.done_units.store(done, Ordering::Relaxed);
-                    progress.total_units.store(total, Ordering::Relaxed);
-                }
-            }
-            let contact = match mapping.apply(&record) {
-                Ok(c) => c,
-                Err(reason) => {
-                    ignore(&mut report, location, reason);
-                    continue;
-                }
-            };
-            // Duplicate ids: the first record wins. Hash collisions between
-            // different ids are told apart by comparing the ids.
-            let h = hash_str(contact.id());
-            if let Some(&first) = seen.get(&h) {
-                if contacts
-                    .get(first as usize)
-                    .is_some_and(|c: &crate::contact::Contact| c.id() == contact.id())
-                {
-                    let first = locations
-                        .get(first as usize)
-                        .map_or_else(String::new, ToString::to_string);
-                    ignore(
-                        &mut report,
-                        location,
-                        IgnoreReason::DuplicateId {
-                            id: contact.id().to_owned(),
-                            first,
-                        },
-                    );
-                    continue;
-                }
+                numbers
+            });
+            let mut accepted = Accepted::new(tx);
+            let read = read_all(
+                &mut *stream,
+                mapping,
+                &mut accepted,
+                &mut report,
+                &progress,
+                &cancel,
+            );
+            if read.is_ok() {
+                accepted.close();
             } else {
-                seen.insert(h, contacts.len() as u32);
+                accepted.tx = None;
             }
-            contacts.push(contact);
-            locations.push(location);
-            progress.rows_written.fetch_add(1, Ordering::Relaxed);
-        }
+            let numbers = worker.join().ok();
+            (read.map(|()| accepted), numbers)
+        });
         drop(stream);
-        drop(seen);
-        drop(locations);
+        let contacts = read?.into_vec();
         if cancel.load(Ordering::Relaxed) {
             return Err(SyncError::Cancelled {
                 rows_read: report.rows_read,
@@ -321,7 +275,10 @@ impl DirectoryEngine {
 
         report.reading = progress.started.elapsed();
         progress.set_phase(SyncPhase::Indexing);
-        let generation = Arc::new(Generation::build(contacts, self.plan()));
+        let generation = Arc::new(match numbers {
+            Some(numbers) => Generation::build_with(contacts, numbers, plan),
+            None => Generation::build(contacts, plan),
+        });
         let old = slot.generation();
         let changes = diff(&old, &generation, &mut report);
         if cancel.load(Ordering::Relaxed) {
@@ -358,6 +315,189 @@ impl DirectoryEngine {
             .as_ref()
             .map(|r| r.cancel.store(true, Ordering::SeqCst))
             .is_some()
+    }
+}
+
+/// Contacts per chunk sent to the reverse-index thread.
+const CHUNK: usize = 8192;
+
+/// The contacts accepted so far: full chunks (shared with the
+/// reverse-index thread) and the chunk being filled.
+struct Accepted {
+    chunks: Vec<Arc<Vec<Contact>>>,
+    current: Vec<Contact>,
+    tx: Option<mpsc::SyncSender<Arc<Vec<Contact>>>>,
+    /// Where each accepted record was (for duplicate-id reports).
+    locations: Vec<Location>,
+    /// Id hash → index; ids whose hash is taken by another id go to `collided`.
+    seen: FastMap<u64, u32>,
+    collided: FastMap<Box<str>, u32>,
+}
+
+impl Accepted {
+    fn new(tx: mpsc::SyncSender<Arc<Vec<Contact>>>) -> Self {
+        Self {
+            chunks: Vec::new(),
+            current: Vec::with_capacity(CHUNK),
+            tx: Some(tx),
+            locations: Vec::new(),
+            seen: FastMap::default(),
+            collided: FastMap::default(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.chunks.len() * CHUNK + self.current.len()
+    }
+
+    fn get(&self, i: u32) -> Option<&Contact> {
+        let (chunk, at) = (i as usize / CHUNK, i as usize % CHUNK);
+        match self.chunks.get(chunk) {
+            Some(c) => c.get(at),
+            None => self.current.get(at),
+        }
+    }
+
+    /// The location of the first contact with this id, if one was accepted.
+    fn duplicate_of(&mut self, id: &str) -> Option<String> {
+        let h = hash_str(id);
+        let index = self.len() as u32;
+        let first = match self.seen.get(&h) {
+            None => {
+                self.seen.insert(h, index);
+                return None;
+            }
+            Some(&first) if self.get(first).is_some_and(|c| c.id() == id) => first,
+            Some(_) => match self.collided.get(id) {
+                Some(&first) => first,
+                None => {
+                    self.collided.insert(id.into(), index);
+                    return None;
+                }
+            },
+        };
+        Some(
+            self.locations
+                .get(first as usize)
+                .map_or_else(String::new, ToString::to_string),
+        )
+    }
+
+    fn push(&mut self, contact: Contact, location: Location) {
+        self.current.push(contact);
+        self.locations.push(location);
+        if self.current.len() == CHUNK {
+            let full = Arc::new(std::mem::replace(
+                &mut self.current,
+                Vec::with_capacity(CHUNK),
+            ));
+            if let Some(tx) = &self.tx {
+                if tx.send(Arc::clone(&full)).is_err() {
+                    self.tx = None;
+                }
+            }
+            self.chunks.push(full);
+        }
+    }
+
+    /// Sends the last chunk and closes the channel.
+    fn close(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Arc::new(self.current.clone()));
+        }
+    }
+
+    fn into_vec(self) -> Vec<Contact> {
+        let mut all = Vec::with_capacity(self.len());
+        for chunk in self.chunks {
+            match Arc::try_unwrap(chunk) {
+                Ok(v) => all.extend(v),
+                Err(shared) => all.extend(shared.iter().cloned()),
+            }
+        }
+        all.extend(self.current);
+        all
+    }
+}
+
+fn ignore(
+    report: &mut SyncReport,
+    progress: &SyncProgress,
+    location: Location,
+    reason: IgnoreReason,
+) {
+    report.ignored_total += 1;
+    progress.rows_ignored.fetch_add(1, Ordering::Relaxed);
+    if report.ignored.len() < MAX_REPORTED_IGNORED {
+        report.ignored.push(IgnoredRecord { location, reason });
+    }
+}
+
+/// Reads and maps every record of the stream.
+fn read_all(
+    stream: &mut dyn RecordStream,
+    mapping: &Mapping,
+    accepted: &mut Accepted,
+    report: &mut SyncReport,
+    progress: &SyncProgress,
+    cancel: &AtomicBool,
+) -> Result<(), SyncError> {
+    let mut record = SourceRecord::new(mapping.source_fields().len());
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(SyncError::Cancelled {
+                rows_read: report.rows_read,
+            });
+        }
+        let outcome = stream
+            .next_record(&mut record)
+            .map_err(|source| SyncError::Connector {
+                rows_read: report.rows_read,
+                source,
+            })?;
+        report.rows_read += 1;
+        progress.rows_read.fetch_add(1, Ordering::Relaxed);
+        let location = match outcome {
+            ReadOutcome::End => {
+                report.rows_read -= 1;
+                progress.rows_read.fetch_sub(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            ReadOutcome::Skipped { location, reason } => {
+                ignore(report, progress, location, IgnoreReason::Unreadable(reason));
+                continue;
+            }
+            ReadOutcome::Record => record
+                .location()
+                .cloned()
+                .unwrap_or(Location::Row(report.rows_read)),
+        };
+        if report.rows_read % 1024 == 0 {
+            if let Some((done, total)) = stream.progress() {
+                progress.done_units.store(done, Ordering::Relaxed);
+                progress.total_units.store(total, Ordering::Relaxed);
+            }
+        }
+        let contact = match mapping.apply(&record) {
+            Ok(c) => c,
+            Err(reason) => {
+                ignore(report, progress, location, reason);
+                continue;
+            }
+        };
+        // Duplicate ids: the first record wins.
+        if let Some(first) = accepted.duplicate_of(contact.id()) {
+            let id = contact.id().to_owned();
+            ignore(
+                report,
+                progress,
+                location,
+                IgnoreReason::DuplicateId { id, first },
+            );
+            continue;
+        }
+        accepted.push(contact, location);
+        progress.rows_written.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -698,3 +698,56 @@ fn mapping_errors_name_the_field() {
     assert!(m.options(ContactField::Address).unwrap().address_link);
     assert_eq!(m.source_fields(), ["id", "street"]);
 }
+
+#[test]
+fn large_sync_across_chunks_names_every_generated_person() {
+    use twp_directory::generate::{self, Config, CsvEncoding, CsvSink, People};
+    let config = Config {
+        seed: 5,
+        people: 20_000,
+        duplicate_share: 0.0,
+    };
+    let mut bytes = Vec::new();
+    {
+        let mut main = CsvSink::new(&mut bytes, b';', CsvEncoding::Windows1252).unwrap();
+        generate::write_all(config, &mut [&mut main]).unwrap();
+    }
+    // A duplicate of the sixth person (line 7) at the end, in another chunk.
+    bytes.extend_from_slice(b"P0000005;Late;Copy;;;;;;;;;;;;;\n");
+    let e = engine(Arc::new(MemoryPersistence::new()));
+    let mut dir = directory(1, 1, true);
+    dir.mapping = generate::mapping().unwrap();
+    e.upsert_directory(dir).unwrap();
+    let mut c = CsvConnector::new(CsvSource::Bytes(Arc::from(bytes)), CsvOptions::default());
+    let r = e.synchronise(DirectoryId(1), &mut c).unwrap();
+    assert_eq!(
+        (r.rows_read, r.created, r.ignored_total),
+        (20_001, 20_000, 1)
+    );
+    assert_eq!(
+        r.ignored[0],
+        IgnoredRecord {
+            location: Location::Line(20_002),
+            reason: IgnoreReason::DuplicateId {
+                id: "P0000005".into(),
+                first: "line 7".into()
+            }
+        }
+    );
+    let mut checked = 0;
+    for (n, person) in People::new(config).enumerate().step_by(97) {
+        for p in &person.presented {
+            let m = e
+                .lookup(&p.number, Allowed::All)
+                .unwrap_or_else(|| panic!("{}", p.number));
+            assert_eq!(
+                m.profile.found().contact().id(),
+                format!("P{n:07}"),
+                "{}",
+                p.number
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}
