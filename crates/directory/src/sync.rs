@@ -238,7 +238,7 @@ impl DirectoryEngine {
         // read: contacts go to it in chunks.
         let plan = self.plan();
         // The previous size is the best guess of the new one.
-        let hint = slot.generation().contacts().len().max(CHUNK);
+        let hint = slot.generation().contacts().len().max(1 << 16);
         let (tx, rx) = mpsc::sync_channel::<Arc<Vec<Contact>>>(4);
         let (read, numbers) = std::thread::scope(|s| {
             let worker = s.spawn(move || {
