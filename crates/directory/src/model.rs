@@ -179,3 +179,40 @@ pub fn is_red_list_value(value: &str) -> bool {
 
 /// The name that makes a private field the VIP field (8.2.3).
 pub const VIP_FIELD_NAME: &str = "[VIP]";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn red_list_values_of_the_guide() {
+        for v in [
+            "1", "true", "yes", "y", "lr", "rf", " TRUE ", "Y", "LR", "Rf",
+        ] {
+            assert!(is_red_list_value(v), "{v}");
+        }
+        for v in ["0", "", "false", "no", "n", "2", "yes please", "red"] {
+            assert!(!is_red_list_value(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn field_names_and_bits() {
+        for f in ContactField::ALL {
+            assert_eq!(ContactField::from_name(f.name()), Some(*f));
+        }
+        assert_eq!(
+            ContactField::from_name("LASTNAME"),
+            Some(ContactField::LastName)
+        );
+        assert_eq!(ContactField::custom(9), Some(ContactField::Custom9));
+        assert_eq!(ContactField::custom(10), None);
+        let bits: Vec<u8> = ContactField::PHONES
+            .iter()
+            .filter_map(|f| f.phone_bit())
+            .collect();
+        assert_eq!(bits, [1, 2, 4, 8, 16]);
+        assert_eq!(ContactField::Email1.phone_bit(), None);
+        assert!(ContactField::Mobile.phone_rank() < ContactField::Standard.phone_rank());
+    }
+}

@@ -531,3 +531,27 @@ fn diff(old: &Generation, new: &Generation, report: &mut SyncReport) -> ChangeSe
     }
     changes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_rate_and_eta_from_the_source_size() {
+        let p = SyncProgress::new();
+        let s = p.snapshot();
+        assert_eq!((s.rows_read, s.total_rows, s.eta), (0, None, None));
+        std::thread::sleep(Duration::from_millis(20));
+        p.rows_read.store(250, Ordering::Relaxed);
+        p.done_units.store(1_000, Ordering::Relaxed);
+        p.total_units.store(4_000, Ordering::Relaxed);
+        p.set_phase(SyncPhase::Indexing);
+        let s = p.snapshot();
+        assert_eq!(s.phase, SyncPhase::Indexing);
+        assert_eq!(s.total_rows, Some(1_000));
+        assert!(s.rate > 0.0);
+        // A quarter done: three times the elapsed time left.
+        let eta = s.eta.unwrap().as_secs_f64();
+        assert!((eta / s.elapsed.as_secs_f64() - 3.0).abs() < 0.01, "{eta}");
+    }
+}
