@@ -1,0 +1,504 @@
+//! A generation: one directory's complete set of contacts with its indexes
+//! (reverse numbers, ids, e-mails, search text). A generation is immutable;
+//! a synchronisation builds a new one and swaps it in whole.
+
+use twp_dialplan::CompiledPlan;
+
+use crate::contact::Contact;
+use crate::fold::{fold, fold_into, fold_words_into, folds_to};
+use crate::hash::{FastMap, hash_str};
+use crate::model::ContactField;
+use crate::numbers::{pack, strip_extension};
+
+/// A contact and the field through which a number reached it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub contact: u32,
+    pub field: ContactField,
+}
+
+/// A map from hashed string keys to contact indexes; hash collisions go to
+/// a small overflow list checked by value.
+#[derive(Default)]
+struct HashedIndex {
+    map: FastMap<u64, u32>,
+    overflow: Vec<(Box<str>, u32)>,
+}
+
+impl HashedIndex {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            map: FastMap::with_capacity_and_hasher(n, Default::default()),
+            overflow: Vec::new(),
+        }
+    }
+
+    /// Inserts unless the key is present (first wins); `value_of` reads the
+    /// key of an indexed contact to tell a duplicate from a collision.
+    fn insert(&mut self, key: &str, contact: u32, key_of: impl Fn(u32) -> bool) {
+        let h = hash_str(key);
+        match self.map.get(&h) {
+            None => {
+                self.map.insert(h, contact);
+            }
+            Some(&other) if key_of(other) => {}
+            Some(_) => {
+                if !self.overflow.iter().any(|(k, _)| &**k == key) {
+                    self.overflow.push((key.into(), contact));
+                }
+            }
+        }
+    }
+
+    fn get(&self, key: &str, key_of: impl Fn(u32) -> bool) -> Option<u32> {
+        match self.map.get(&hash_str(key)) {
+            Some(&c) if key_of(c) => Some(c),
+            _ => self
+                .overflow
+                .iter()
+                .find(|(k, _)| &**k == key)
+                .map(|(_, c)| *c),
+        }
+    }
+}
+
+/// One directory's contacts and indexes.
+#[derive(Default)]
+pub struct Generation {
+    contacts: Vec<Contact>,
+    exact: FastMap<u64, Hit>,
+    /// Exact keys that do not pack in a `u64` (facility codes, long numbers).
+    exact_text: FastMap<Box<str>, Hit>,
+    suffix: FastMap<u64, Hit>,
+    ids: HashedIndex,
+    emails: HashedIndex,
+    /// Search text: for contact `i`, `text[starts[i]..starts[i + 1]]`.
+    text: Vec<u8>,
+    starts: Vec<u32>,
+    /// Word-prefix index: first 3 bytes of every word of at least 3 bytes
+    /// in the search text → `(start, len)` in `postings`: the contacts
+    /// having such a word, in order.
+    prefixes: FastMap<u32, (u32, u32)>,
+    postings: Vec<u32>,
+}
+
+/// Key of the word-prefix index: the first 3 bytes of a word.
+pub(crate) fn prefix_key(word: &[u8]) -> Option<u32> {
+    match word {
+        [a, b, c, ..] => Some(u32::from_le_bytes([*a, *b, *c, 0])),
+        _ => None,
+    }
+}
+
+/// The sort key of contacts in a generation (search results come in this
+/// order): last name, first name, name, folded.
+pub(crate) fn sort_key(c: &Contact) -> String {
+    let mut key = String::new();
+    sort_key_into(c, &mut key);
+    key
+}
+
+fn sort_key_into(c: &Contact, key: &mut String) {
+    fold_into(c.get(ContactField::LastName).unwrap_or(""), key);
+    key.push('\u{1}');
+    fold_into(c.get(ContactField::FirstName).unwrap_or(""), key);
+    key.push('\u{1}');
+    match c.get(ContactField::DisplayName) {
+        Some(d) => fold_into(d, key),
+        None => fold_into(&c.name(), key),
+    }
+}
+
+/// The order of contacts by (sort key, id): `order[new] = old`. Keys and
+/// ids are laid out in one buffer and the first 16 bytes compared as an
+/// integer, so most comparisons touch no memory but the sorted array.
+fn sort_order(contacts: &[Contact]) -> Vec<u32> {
+    let mut keys = String::with_capacity(contacts.len() * 40);
+    let mut at = Vec::with_capacity(contacts.len() + 1);
+    let mut order: Vec<(u128, u32)> = Vec::with_capacity(contacts.len());
+    for (i, c) in contacts.iter().enumerate() {
+        let start = keys.len();
+        at.push(start);
+        sort_key_into(c, &mut keys);
+        keys.push('\0');
+        keys.push_str(c.id());
+        let mut head = [0u8; 16];
+        let bytes = &keys.as_bytes()[start..];
+        let n = bytes.len().min(16);
+        head[..n].copy_from_slice(&bytes[..n]);
+        order.push((u128::from_be_bytes(head), i as u32));
+    }
+    at.push(keys.len());
+    let key = |i: u32| &keys.as_bytes()[at[i as usize]..at[i as usize + 1]];
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(a.1).cmp(key(b.1))));
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The id and e-mail indexes of contacts in their final order.
+fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
+    let mut ids = HashedIndex::with_capacity(all.len());
+    let mut emails = HashedIndex::with_capacity(all.len());
+    for (i, c) in all.iter().enumerate() {
+        let Ok(index) = u32::try_from(i) else { break };
+        let id = c.id();
+        ids.insert(id, index, |o| {
+            all.get(o as usize).map_or("", Contact::id) == id
+        });
+        for &f in ContactField::EMAILS {
+            if let Some(email) = c.get(f) {
+                let key = fold(email);
+                emails.insert(&key, index, |o| {
+                    all.get(o as usize).is_some_and(|oc| has_email(oc, &key))
+                });
+            }
+        }
+    }
+    (ids, emails)
+}
+
+/// The names part of a contact's search text.
+fn names_text(c: &Contact, line: &mut String) {
+    for f in [
+        ContactField::LastName,
+        ContactField::FirstName,
+        ContactField::DisplayName,
+        ContactField::Company,
+    ] {
+        if let Some(v) = c.get(f) {
+            line.push(' ');
+            fold_words_into(v, line);
+        }
+    }
+}
+
+/// The reverse index of one generation, built apart (on its own thread)
+/// with contact indexes in source order, then renumbered.
+#[derive(Default)]
+pub(crate) struct Numbers {
+    exact: FastMap<u64, Hit>,
+    exact_text: FastMap<Box<str>, Hit>,
+    suffix: FastMap<u64, Hit>,
+    /// Digits of visible numbers (as typed and canonical) for the search
+    /// text: contact `i`'s are `digits[at[i]..at[i + 1]]`.
+    digits: String,
+    at: Vec<u32>,
+    standard: FastMap<Box<str>, Keys>,
+}
+
+/// Canonical keys of one directory number, cached for repeated values.
+#[derive(Clone)]
+struct Keys {
+    exact: Option<String>,
+    suffix: Option<u64>,
+    canonical: String,
+}
+
+/// Largest number of cached switchboard numbers per generation.
+const STANDARD_CACHE: usize = 4096;
+
+impl Numbers {
+    /// An empty index for about `hint` contacts.
+    pub(crate) fn new(hint: usize) -> Self {
+        Self {
+            exact: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
+            suffix: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
+            digits: String::with_capacity(hint * 24),
+            at: Vec::with_capacity(hint + 1),
+            ..Self::default()
+        }
+    }
+
+    fn build(contacts: &[Contact], plan: &CompiledPlan) -> Self {
+        let mut n = Self::new(contacts.len());
+        n.add(contacts, plan);
+        n
+    }
+
+    /// Indexes the next contacts (their indexes follow the previous ones).
+    pub(crate) fn add(&mut self, contacts: &[Contact], plan: &CompiledPlan) {
+        for c in contacts {
+            let Ok(index) = u32::try_from(self.at.len()) else {
+                break;
+            };
+            self.at.push(self.digits.len() as u32);
+            for &f in ContactField::PHONES {
+                let Some(value) = c.get(f) else { continue };
+                let number = strip_extension(value);
+                // The switchboard number repeats across a company's contacts.
+                let keys = match (f, self.standard.get(number)) {
+                    (ContactField::Standard, Some(k)) => k.clone(),
+                    _ => {
+                        let canonical = plan.canonical(number);
+                        let lookup = plan.lookup_keys(&canonical);
+                        let keys = Keys {
+                            exact: lookup.exact,
+                            suffix: lookup.suffix.as_deref().and_then(pack),
+                            canonical: canonical.number,
+                        };
+                        if f == ContactField::Standard && self.standard.len() < STANDARD_CACHE {
+                            self.standard.insert(number.into(), keys.clone());
+                        }
+                        keys
+                    }
+                };
+                let hit = Hit {
+                    contact: index,
+                    field: f,
+                };
+                if let Some(exact) = &keys.exact {
+                    match pack(exact) {
+                        Some(k) => keep_best(self.exact.entry(k), hit),
+                        None => keep_best(self.exact_text.entry(exact.as_str().into()), hit),
+                    }
+                }
+                if let Some(k) = keys.suffix {
+                    keep_best(self.suffix.entry(k), hit);
+                }
+                if !c.is_red_listed(f) {
+                    self.digits.push(' ');
+                    self.digits
+                        .extend(number.chars().filter(char::is_ascii_digit));
+                    if let Some(e164) = keys.canonical.strip_prefix('+') {
+                        self.digits.push(' ');
+                        self.digits.push_str(e164);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The number of contacts indexed.
+    pub(crate) fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    fn digits_of(&self, old: usize) -> &str {
+        let end = self
+            .at
+            .get(old + 1)
+            .map_or(self.digits.len(), |e| *e as usize);
+        match self.at.get(old) {
+            Some(&a) => self.digits.get(a as usize..end).unwrap_or(""),
+            None => "",
+        }
+    }
+
+    /// Renumbers hits from source order to sort order.
+    fn renumber(&mut self, new_of_old: &[u32]) {
+        let fix = |h: &mut Hit| h.contact = new_of_old[h.contact as usize];
+        self.exact.values_mut().for_each(fix);
+        self.exact_text.values_mut().for_each(fix);
+        self.suffix.values_mut().for_each(fix);
+    }
+}
+
+impl Generation {
+    /// Sorts `contacts` and builds every index. Numbers are made canonical
+    /// with `plan`; when several contacts share a number the personal line
+    /// wins over the switchboard, then the first in source order. The
+    /// reverse index is built on a second thread while the contacts sort.
+    pub fn build(contacts: Vec<Contact>, plan: &CompiledPlan) -> Self {
+        Self::assemble(contacts, None, plan)
+    }
+
+    /// [`Generation::build`] with the reverse index already built (by a
+    /// synchronisation, while it read the source); it must cover exactly
+    /// `contacts`, else it is rebuilt.
+    pub(crate) fn build_with(
+        contacts: Vec<Contact>,
+        numbers: Numbers,
+        plan: &CompiledPlan,
+    ) -> Self {
+        Self::assemble(contacts, Some(numbers), plan)
+    }
+
+    fn assemble(contacts: Vec<Contact>, numbers: Option<Numbers>, plan: &CompiledPlan) -> Self {
+        let numbers = numbers.filter(|n| n.len() == contacts.len());
+        let (order, numbers) = std::thread::scope(|s| match numbers {
+            Some(numbers) => (sort_order(&contacts), numbers),
+            None => {
+                let numbers = s.spawn(|| Numbers::build(&contacts, plan));
+                let order = sort_order(&contacts);
+                let numbers = numbers
+                    .join()
+                    .unwrap_or_else(|_| Numbers::build(&contacts, plan));
+                (order, numbers)
+            }
+        });
+        let mut numbers = numbers;
+        let mut new_of_old = vec![0u32; contacts.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_of_old[old as usize] = new as u32;
+        }
+        numbers.renumber(&new_of_old);
+        let mut slots: Vec<Option<Contact>> = contacts.into_iter().map(Some).collect();
+        let contacts: Vec<Contact> = order
+            .iter()
+            .filter_map(|&old| slots.get_mut(old as usize).and_then(Option::take))
+            .collect();
+        drop(slots);
+
+        let n = contacts.len();
+        let mut g = Self {
+            starts: Vec::with_capacity(n + 1),
+            text: Vec::with_capacity(n * 64),
+            ..Self::default()
+        };
+        // Ids and e-mails on a second thread while the text is written.
+        let (ids, emails) = std::thread::scope(|s| {
+            let keys = s.spawn(|| key_indexes(&contacts));
+            let mut line = String::with_capacity(256);
+            for (i, c) in contacts.iter().enumerate() {
+                line.clear();
+                names_text(c, &mut line);
+                line.push_str(numbers.digits_of(order[i] as usize));
+                line.push('\n');
+                g.starts.push(g.text.len() as u32);
+                g.text.extend_from_slice(line.as_bytes());
+            }
+            g.starts.push(g.text.len() as u32);
+            g.build_prefixes();
+            keys.join().unwrap_or_else(|_| key_indexes(&contacts))
+        });
+        g.ids = ids;
+        g.emails = emails;
+        g.exact = numbers.exact;
+        g.exact_text = numbers.exact_text;
+        g.suffix = numbers.suffix;
+        g.contacts = contacts;
+        g
+    }
+
+    /// The word-prefix index, in two passes over the search text (count,
+    /// then fill one flat postings array): no per-key vectors to grow.
+    fn build_prefixes(&mut self) {
+        let mut counts: FastMap<u32, (u32, u32)> = FastMap::default();
+        self.for_each_word_key(|key, index| {
+            let e = counts.entry(key).or_insert((0, u32::MAX));
+            if e.1 != index {
+                e.0 += 1;
+                e.1 = index;
+            }
+        });
+        let mut next = 0u32;
+        let mut slots: FastMap<u32, (u32, u32)> =
+            FastMap::with_capacity_and_hasher(counts.len(), Default::default());
+        for (key, (count, _)) in &counts {
+            slots.insert(*key, (next, 0));
+            next += count;
+        }
+        let mut postings = vec![0u32; next as usize];
+        self.for_each_word_key(|key, index| {
+            if let Some((start, len)) = slots.get_mut(&key) {
+                let at = (*start + *len) as usize;
+                if *len == 0 || postings.get(at - 1) != Some(&index) {
+                    if let Some(p) = postings.get_mut(at) {
+                        *p = index;
+                        *len += 1;
+                    }
+                }
+            }
+        });
+        self.prefixes = slots;
+        self.postings = postings;
+    }
+
+    fn for_each_word_key(&self, mut f: impl FnMut(u32, u32)) {
+        for (i, w) in self.starts.windows(2).enumerate() {
+            let text = &self.text[w[0] as usize..w[1] as usize];
+            for word in text.split(|b| *b == b' ' || *b == b'\n') {
+                if let Some(key) = prefix_key(word) {
+                    f(key, i as u32);
+                }
+            }
+        }
+    }
+
+    /// The contacts, in sort order.
+    pub fn contacts(&self) -> &[Contact] {
+        &self.contacts
+    }
+
+    /// The contact at `index`.
+    pub fn contact(&self, index: u32) -> Option<&Contact> {
+        self.contacts.get(index as usize)
+    }
+
+    /// Index of the contact with this source id.
+    pub fn find_id(&self, id: &str) -> Option<u32> {
+        self.ids.get(id, |i| {
+            self.contacts.get(i as usize).is_some_and(|c| c.id() == id)
+        })
+    }
+
+    /// Index of the first contact (sort order) having this e-mail, folded.
+    pub(crate) fn find_email(&self, folded: &str) -> Option<u32> {
+        self.emails.get(folded, |i| {
+            self.contacts
+                .get(i as usize)
+                .is_some_and(|c| has_email(c, folded))
+        })
+    }
+
+    pub(crate) fn exact(&self, key: &str) -> Option<Hit> {
+        match pack(key) {
+            Some(k) => self.exact.get(&k).copied(),
+            None => self.exact_text.get(key).copied(),
+        }
+    }
+
+    pub(crate) fn suffix(&self, key: &str) -> Option<Hit> {
+        self.suffix.get(&pack(key)?).copied()
+    }
+
+    /// The search text of all contacts and each contact's start offset.
+    pub(crate) fn text(&self) -> (&[u8], &[u32]) {
+        (&self.text, &self.starts)
+    }
+
+    /// Contacts having a word that starts with the 3 bytes of `key`.
+    pub(crate) fn prefix_postings(&self, key: u32) -> &[u32] {
+        self.prefixes
+            .get(&key)
+            .and_then(|&(start, len)| self.postings.get(start as usize..(start + len) as usize))
+            .unwrap_or(&[])
+    }
+
+    /// Approximate heap bytes held by the generation (for the benchmark).
+    pub fn heap_size(&self) -> usize {
+        let map = |n: usize, entry: usize| n * (entry + 1) * 8 / 7;
+        self.contacts.iter().map(Contact::heap_size).sum::<usize>()
+            + self.contacts.capacity() * std::mem::size_of::<Contact>()
+            + map(self.exact.capacity(), 16)
+            + map(self.suffix.capacity(), 16)
+            + map(self.ids.map.capacity(), 16)
+            + map(self.emails.map.capacity(), 16)
+            + self.text.capacity()
+            + self.starts.capacity() * 4
+            + map(self.prefixes.capacity(), 12)
+            + self.postings.capacity() * 4
+    }
+}
+
+fn has_email(c: &Contact, folded: &str) -> bool {
+    ContactField::EMAILS
+        .iter()
+        .filter_map(|f| c.get(*f))
+        .any(|e| folds_to(e, folded))
+}
+
+/// Keeps the hit with the better phone rank (personal before switchboard),
+/// the first one on a tie.
+fn keep_best<K>(entry: std::collections::hash_map::Entry<'_, K, Hit>, hit: Hit) {
+    use std::collections::hash_map::Entry;
+    match entry {
+        Entry::Vacant(v) => {
+            v.insert(hit);
+        }
+        Entry::Occupied(mut o) => {
+            if hit.field.phone_rank() < o.get().field.phone_rank() {
+                o.insert(hit);
+            }
+        }
+    }
+}
