@@ -134,7 +134,11 @@ impl TelephonyHub {
                 .as_deref()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(UNKNOWN_SITE);
-            cfg.devices.push(DeviceSettings::new(d.number, site));
+            let mut device = DeviceSettings::new(d.number, site);
+            if let Some(c) = d.ccos.and_then(|c| u32::try_from(c).ok()) {
+                device = device.with_ccos(c);
+            }
+            cfg.devices.push(device);
         }
         let mut e = self.write();
         match Telephony::start(cfg) {

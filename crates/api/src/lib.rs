@@ -125,6 +125,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::ticket))
         .routes(routes!(events::websocket))
         .routes(routes!(events::sse))
+        .routes(routes!(traces::start, traces::status, traces::stop))
+        .routes(routes!(traces::file))
         .routes(routes!(telephony::providers))
         .routes(routes!(telephony::devices))
         .routes(routes!(demo::call))

@@ -22,6 +22,9 @@ pub struct ApiSettings {
     /// First delay after a failed login, doubled at each further failure
     /// (at most 16 times this).
     pub failure_delay: Duration,
+    /// Where PDU traces are written (one folder per domain); `None`: traces
+    /// are not available.
+    pub trace_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiSettings {
@@ -32,6 +35,7 @@ impl Default for ApiSettings {
             lockout: Duration::from_secs(15 * 60),
             max_failed_logins_per_client: 20,
             failure_delay: Duration::from_millis(250),
+            trace_dir: None,
         }
     }
 }

@@ -1240,10 +1240,14 @@ async fn telephony_through_the_api() {
 
     let db = TestDb::new(Backend::Sqlite).await;
     bootstrap::ensure_boot_admin(&db.store).await.unwrap();
+    let trace_dir = std::env::temp_dir().join(format!("twp-traces-{}", std::process::id()));
     let state = AppState::new(
         db.store.clone(),
         SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
-        ApiSettings::default(),
+        ApiSettings {
+            trace_dir: Some(trace_dir.clone()),
+            ..ApiSettings::default()
+        },
     )
     .with_scenario(std::sync::Arc::new(SimScenario(running.simulator.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -1362,6 +1366,25 @@ async fn telephony_through_the_api() {
         p.text
     );
 
+    // a PDU trace of 1000 (guide 10.6) while the call below runs
+    let traces = format!("{status}/traces");
+    let r = app.post(&traces, &t, json!({"device": "1999"})).await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("device")),
+        "{}",
+        r.text
+    );
+    let r = app
+        .post(&traces, &t, json!({"device": "1000", "maxFiles": 2}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["running"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{}",
+        r.text
+    );
+
     // a WebSocket client on 1000 and 1001 gets the states, then the call
     let events =
         format!("ws://{host}/api/v1/companies/{cid}/domains/{did}/events/ws?devices=1000,1001");
@@ -1414,6 +1437,37 @@ async fn telephony_through_the_api() {
     ws_until(&mut ws, call_state("1001", "null")).await;
     let idle = app.get(&format!("{phone}/1001"), &t).await;
     assert_eq!(idle.body["activity"], "idle", "{}", idle.text);
+
+    // the trace holds 1000's PDUs, decodable by `twp csta decode`
+    let r = app.delete(&traces, &t).await;
+    assert_eq!(
+        (r.status, r.body["running"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "{}",
+        r.text
+    );
+    let name = r.body["files"][0].as_str().unwrap().to_owned();
+    let file = app.get(&format!("{traces}/files/{name}"), &t).await;
+    assert_eq!(file.status, StatusCode::OK);
+    let report = twp_csta::decode_report(file.text.as_bytes());
+    let rendered = format!("{report:?}");
+    assert!(
+        rendered.contains("AnswerCall") && rendered.contains("SingleStepTransferCall"),
+        "{}",
+        file.text
+    );
+    assert!(
+        !file.text.contains("1002"),
+        "only 1000's PDUs: {}",
+        file.text
+    );
+    assert_eq!(
+        app.get(&format!("{traces}/files/..%2Fsecret.key"), &t)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let _ = std::fs::remove_dir_all(&trace_dir);
 
     // a call from a phone, through the dialing plan
     let r = app

@@ -196,6 +196,8 @@ pub async fn delete(
 pub struct SupervisedDevice {
     pub number: String,
     pub site: Option<String>,
+    /// Lines of the device (guide 10.5 "CCos"), when set.
+    pub ccos: Option<i64>,
 }
 
 /// The devices of a domain that a CTI link supervises: every device of an
@@ -205,7 +207,7 @@ pub async fn supervised_devices(
     domain: DomainId,
 ) -> Result<Vec<SupervisedDevice>, StoreError> {
     let rows = sqlx::query(
-        "SELECT d.number, d.site FROM devices d JOIN users u ON u.id = d.user_id
+        "SELECT d.number, d.site, d.ccos FROM devices d JOIN users u ON u.id = d.user_id
          WHERE d.domain_id = $1 AND d.protocol <> 'SIP' AND u.enabled = $2
          ORDER BY LENGTH(d.number), d.number",
     )
@@ -218,6 +220,7 @@ pub async fn supervised_devices(
             Ok(SupervisedDevice {
                 number: r.try_get(0)?,
                 site: r.try_get(1)?,
+                ccos: r.try_get(2)?,
             })
         })
         .collect()

@@ -1028,7 +1028,8 @@ async fn links_and_supervised_devices(db: &TestDb) {
         devices,
         [pbx_links::SupervisedDevice {
             number: "1000".into(),
-            site: Some("1.1".into())
+            site: Some("1.1".into()),
+            ccos: None,
         }]
     );
     pbx_links::delete(&mut tx, c.id, d.id, sup.id)

@@ -205,6 +205,7 @@ impl Config {
             max_failed_logins: self.security.max_failed_logins,
             lockout: Duration::from_secs(self.security.lockout_minutes * 60),
             max_failed_logins_per_client: self.security.max_failed_logins_per_client,
+            trace_dir: Some(self.data_dir.join("traces")),
             ..Default::default()
         }
     }

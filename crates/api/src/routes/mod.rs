@@ -11,4 +11,5 @@ pub mod groups;
 pub mod links;
 pub mod system;
 pub mod telephony;
+pub mod traces;
 pub mod users;

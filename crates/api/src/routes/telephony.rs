@@ -71,6 +71,10 @@ pub struct DeviceStateDto {
     pub message_waiting: bool,
     /// Forwarding rules: (type, destination).
     pub forwarding: Vec<(String, String)>,
+    /// Voicemail number of the device, when configured.
+    pub voicemail: Option<String>,
+    /// Lines of the device ("CCos"), when configured.
+    pub ccos: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -203,6 +207,8 @@ pub fn device_dto(domain_id: i64, d: twp_telephony::DeviceState) -> DeviceStateD
             .into_iter()
             .map(|f| (f.kind.token().to_owned(), f.destination))
             .collect(),
+        voicemail: d.voicemail,
+        ccos: d.ccos,
     }
 }
 
