@@ -227,15 +227,18 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     for l in logins {
         println!("  {:<8} / {:<12} {}", l.name, l.password, l.role);
     }
-    println!("Telephony: a simulated PBX (CSTA XML) supervises the users' extensions;");
+    println!("Telephony: a simulated PBX (CSTA XML) behind the domains' CSTA links;");
     println!(
-        "  link and device states: {base}/api/v1/telephony/providers, …/telephony/devices (as admin)"
+        "  links {base}/api/v1/companies/1/domains/1/links, states {base}/api/v1/telephony/providers"
+    );
+    println!(
+        "  live events: curl -N '{base}/api/v1/companies/1/domains/1/events/sse?devices=1000' -H \"authorization: Bearer $TOKEN\""
     );
     println!(
         "  an outside call: POST {base}/api/v1/demo/pbx/calls {{\"from\":\"0612345678\",\"to\":\"1000\"}}"
     );
     println!(
-        "  then POST …/demo/pbx/devices/1000/answer, …/devices/1000/hangup, …/demo/pbx/drop-links"
+        "  then POST …/companies/1/domains/1/phones/1000/calls/current/answer (…/transfer {{\"to\":\"1001\"}}, …/hangup)"
     );
     println!("Users (company 'Exemple SA'): jdupont … tfournier in Paris (1000–1007),");
     println!("abernard … vmercier in Lyon (2000–2003); TWP password '{USER_PASSWORD}'.");
