@@ -127,6 +127,7 @@ impl TelephonyHub {
         for l in &links {
             cfg.links.push(link_settings(l));
         }
+        cfg.callback_device = links.iter().find_map(|l| l.data.callback_device.clone());
         for d in devices {
             // sites were validated on write; an unreadable one is served implicitly
             let site = d
@@ -139,6 +140,13 @@ impl TelephonyHub {
                 device = device.with_ccos(c);
             }
             cfg.devices.push(device);
+        }
+        // the callback device is supervised with the users' devices
+        if let Some(cb) = &cfg.callback_device
+            && !cfg.devices.iter().any(|d| &d.number == cb)
+        {
+            cfg.devices
+                .push(DeviceSettings::new(cb.clone(), UNKNOWN_SITE));
         }
         let mut e = self.write();
         match Telephony::start(cfg) {

@@ -1318,7 +1318,7 @@ async fn telephony_through_the_api() {
             &links,
             &t,
             json!({"role": "csta", "host": addr.ip().to_string(), "port": addr.port(), "capacity": 100,
-                   "sites": ["1.*"], "userName": "cti", "password": "s3cret-link"}),
+                   "sites": ["1.*"], "userName": "cti", "password": "s3cret-link", "callbackDevice": "1009"}),
         )
         .await;
     assert_eq!(link.status, StatusCode::CREATED, "{}", link.text);
@@ -1346,14 +1346,14 @@ async fn telephony_through_the_api() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         (r.body["state"].as_str(), r.body["devices"].as_u64()),
-        (Some("running"), Some(3)),
+        (Some("running"), Some(4)),
         "{}",
         r.text
     );
     assert!(
-        until_ok(async || app.get("/api/v1/telephony/providers", &t).await.body[0]["current"] == 3)
+        until_ok(async || app.get("/api/v1/telephony/providers", &t).await.body[0]["current"] == 4)
             .await,
-        "every device monitored"
+        "every device monitored, the callback device too"
     );
     let p = app.get("/api/v1/telephony/providers", &t).await;
     assert_eq!(
@@ -1542,6 +1542,57 @@ async fn telephony_through_the_api() {
         v["type"] == "deviceState" && v["device"] == "1001" && v["doNotDisturb"] == true
     })
     .await;
+
+    // callback ("double call"): 1009 calls 1000, then 1002, and joins them
+    let r = app
+        .post(&format!("{phone}/1000/calls/current/hangup"), &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    ws_until(&mut ws, |v| {
+        v["type"] == "deviceState" && v["device"] == "1000" && v["activity"] == "idle"
+    })
+    .await;
+    let callback = {
+        let (http, url, t) = (
+            app.http.clone(),
+            format!("{}{phone}/1000/callback", app.base),
+            t.clone(),
+        );
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(t)
+                .json(&json!({"to": "1002"}))
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    ws_until(&mut ws, call_state("1000", "alerting")).await;
+    let r = app
+        .post(&format!("{phone}/1000/calls/current/answer"), &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert!(
+        until_ok(
+            async || app.get(&format!("{phone}/1002"), &t).await.body["activity"] == "ringing"
+        )
+        .await,
+        "the customer rings once the user answered"
+    );
+    let r = app
+        .post(&format!("{phone}/1002/calls/current/answer"), &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let done = callback.await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let joined = app.get(&format!("{phone}/1000"), &t).await;
+    assert_eq!(
+        joined.body["calls"][0]["state"], "connected",
+        "{}",
+        joined.text
+    );
+    app.post(&format!("{phone}/1000/calls/current/hangup"), &t, json!({}))
+        .await;
 
     // resume after an event: the stream replays from there
     let resume = format!("{events}&after={seq_connected}&stream={stream}");

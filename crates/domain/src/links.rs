@@ -85,6 +85,10 @@ pub struct PbxLinkData {
     /// The PBX type chosen in the guide's CSTA link form, free text.
     pub pbx_type: Option<String>,
     pub user_name: Option<String>,
+    /// On the CSTA link: the device that places callback ("double call",
+    /// guide 1.3.3) calls — it calls the user, then the customer, and
+    /// joins them. Supervised with the domain's devices.
+    pub callback_device: Option<String>,
     pub enabled: bool,
 }
 
@@ -166,6 +170,18 @@ impl PbxLinkData {
                 errors.push(e);
             }
         }
+        if let Some(d) = &self.callback_device {
+            if self.role != LinkRole::Csta {
+                errors.push(FieldError::new(
+                    "callbackDevice",
+                    "not_allowed",
+                    "only the domain's CSTA link carries the callback device",
+                ));
+            }
+            if let Err(e) = crate::PhoneNumber::parse("callbackDevice", d, false) {
+                errors.push(e);
+            }
+        }
         for (field, v) in [("pbxType", &self.pbx_type), ("userName", &self.user_name)] {
             if let Err(e) = validate_optional_text(field, v.as_deref(), 100) {
                 errors.push(e);
@@ -190,6 +206,7 @@ mod tests {
             session: LinkSession::ApplicationSession,
             pbx_type: None,
             user_name: None,
+            callback_device: None,
             enabled: true,
         }
     }
@@ -221,8 +238,18 @@ mod tests {
         l.sites.push("x".into());
         l.port = 0;
         l.capacity = 0;
+        l.callback_device = Some("1x".into());
         let e = l.validate().unwrap_err();
         let fields: Vec<_> = e.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["port", "capacity", "sites[2]"]);
+        assert_eq!(
+            fields,
+            [
+                "port",
+                "capacity",
+                "sites[2]",
+                "callbackDevice",
+                "callbackDevice"
+            ]
+        );
     }
 }

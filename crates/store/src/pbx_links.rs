@@ -8,7 +8,7 @@ use twp_domain::{CompanyId, DomainId, PbxLink, PbxLinkData, SecretChange};
 use crate::{StoreError, now_ms};
 
 const COLUMNS: &str = "id, company_id, domain_id, role, protocol, host, port, capacity, sites, \
-     session, pbx_type, user_name, enabled, password_enc IS NOT NULL AS has_password, created_at, updated_at";
+     session, pbx_type, user_name, callback_device, enabled, password_enc IS NOT NULL AS has_password, created_at, updated_at";
 
 fn get_bool(r: &AnyRow, col: &str) -> Result<bool, sqlx::Error> {
     r.try_get::<bool, _>(col)
@@ -38,6 +38,7 @@ fn from_row(r: &AnyRow) -> Result<PbxLink, sqlx::Error> {
             session: session.parse().map_err(|_| bad("session", &session))?,
             pbx_type: r.try_get("pbx_type")?,
             user_name: r.try_get("user_name")?,
+            callback_device: r.try_get("callback_device")?,
             enabled: get_bool(r, "enabled")?,
         },
         has_password: get_bool(r, "has_password")?,
@@ -57,8 +58,8 @@ pub async fn create(
     crate::domains::check_in_company(&mut *c, company, domain).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO pbx_links (company_id, domain_id, role, protocol, host, port, capacity, sites, session,
-             pbx_type, user_name, password_enc, enabled, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+             pbx_type, user_name, password_enc, enabled, created_at, updated_at, callback_device)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id",
     )
     .bind(company.0)
     .bind(domain.0)
@@ -74,6 +75,7 @@ pub async fn create(
     .bind(password)
     .bind(d.enabled)
     .bind(now_ms())
+    .bind(&d.callback_device)
     .fetch_one(&mut *c)
     .await
     .map_err(StoreError::classify)?
@@ -150,7 +152,8 @@ pub async fn update(
     .try_get(0)?;
     sqlx::query(
         "UPDATE pbx_links SET role = $1, protocol = $2, host = $3, port = $4, capacity = $5, sites = $6,
-             session = $7, pbx_type = $8, user_name = $9, password_enc = $10, enabled = $11, updated_at = $12
+             session = $7, pbx_type = $8, user_name = $9, password_enc = $10, enabled = $11, updated_at = $12,
+             callback_device = $14
          WHERE id = $13",
     )
     .bind(d.role.as_str())
@@ -166,6 +169,7 @@ pub async fn update(
     .bind(d.enabled)
     .bind(now_ms())
     .bind(id)
+    .bind(&d.callback_device)
     .execute(&mut *c)
     .await
     .map_err(StoreError::classify)?;

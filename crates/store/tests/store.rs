@@ -921,6 +921,7 @@ fn link(role: twp_domain::LinkRole, port: u16) -> twp_domain::PbxLinkData {
         session: twp_domain::LinkSession::SystemRegister,
         pbx_type: Some("OXE".into()),
         user_name: Some("cti".into()),
+        callback_device: None,
         enabled: true,
     }
 }
@@ -931,16 +932,12 @@ async fn links_and_supervised_devices(db: &TestDb) {
     let c = companies::create(&mut tx, "A").await.unwrap();
     let d = domains::create(&mut tx, c.id, "Paris", 4).await.unwrap();
     let other = companies::create(&mut tx, "B").await.unwrap();
-    let csta = pbx_links::create(
-        &mut tx,
-        c.id,
-        d.id,
-        &link(LinkRole::Csta, 3211),
-        Some("sealed"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(csta.data, link(LinkRole::Csta, 3211));
+    let mut csta_link = link(LinkRole::Csta, 3211);
+    csta_link.callback_device = Some("1999".into());
+    let csta = pbx_links::create(&mut tx, c.id, d.id, &csta_link, Some("sealed"))
+        .await
+        .unwrap();
+    assert_eq!(csta.data, csta_link);
     assert!(csta.has_password);
     let mut sup = link(LinkRole::Supervision, 3212);
     sup.enabled = false;

@@ -75,7 +75,7 @@ fn user(domain: DomainId, (login, first, last, _): (&str, &str, &str, &str)) -> 
 /// simulator each time it starts.
 const SIMULATOR_PBX_TYPE: &str = "TWP PBX simulator";
 
-fn simulator_link(site: &str) -> PbxLinkData {
+fn simulator_link(site: &str, callback_device: &str) -> PbxLinkData {
     PbxLinkData {
         role: LinkRole::Csta,
         protocol: LinkProtocol::Csta,
@@ -87,6 +87,7 @@ fn simulator_link(site: &str) -> PbxLinkData {
         session: LinkSession::ApplicationSession,
         pbx_type: Some(SIMULATOR_PBX_TYPE.into()),
         user_name: None,
+        callback_device: Some(callback_device.into()),
         enabled: true,
     }
 }
@@ -171,8 +172,22 @@ pub async fn seed(store: &Store, secrets: &SecretBox) -> Result<&'static [Login]
         .await?;
         lyon_ids.push(created.id);
     }
-    pbx_links::create(&mut tx, company.id, paris.id, &simulator_link("1.*"), None).await?;
-    pbx_links::create(&mut tx, company.id, lyon.id, &simulator_link("2.*"), None).await?;
+    pbx_links::create(
+        &mut tx,
+        company.id,
+        paris.id,
+        &simulator_link("1.*", "1019"),
+        None,
+    )
+    .await?;
+    pbx_links::create(
+        &mut tx,
+        company.id,
+        lyon.id,
+        &simulator_link("2.*", "2009"),
+        None,
+    )
+    .await?;
     groups::add_members(&mut tx, company.id, all_paris.id, &paris_ids).await?;
     groups::add_members(&mut tx, company.id, sales.id, &paris_ids[..3]).await?;
     groups::add_members(&mut tx, company.id, all_lyon.id, &lyon_ids).await?;

@@ -38,6 +38,8 @@ pub struct LinkDto {
     pub session: String,
     pub pbx_type: Option<String>,
     pub user_name: Option<String>,
+    /// CSTA link only: the device that places callback calls.
+    pub callback_device: Option<String>,
     pub has_password: bool,
     pub enabled: bool,
     pub created_at: String,
@@ -58,6 +60,7 @@ impl From<PbxLink> for LinkDto {
             session: l.data.session.as_str().into(),
             pbx_type: l.data.pbx_type,
             user_name: l.data.user_name,
+            callback_device: l.data.callback_device,
             has_password: l.has_password,
             enabled: l.data.enabled,
             created_at: time_text(l.created_at),
@@ -86,6 +89,9 @@ pub struct LinkInput {
     pub user_name: Option<String>,
     /// Write-only; kept sealed, never returned.
     pub password: Option<String>,
+    /// CSTA link only: a device of the PBX (e.g. a virtual extension) that
+    /// places callback ("double call") calls; it is supervised too.
+    pub callback_device: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
 }
@@ -132,6 +138,7 @@ fn parse(errs: &mut FieldErrors, i: &LinkInput) -> Option<PbxLinkData> {
         session: session?,
         pbx_type: trim(&i.pbx_type),
         user_name: trim(&i.user_name),
+        callback_device: trim(&i.callback_device),
         enabled: i.enabled.unwrap_or(true),
     };
     if let Err(e) = data.validate() {

@@ -15,6 +15,7 @@ CREATE TABLE pbx_links (
     pbx_type TEXT,
     user_name TEXT,
     password_enc TEXT,
+    callback_device TEXT,
     enabled BOOLEAN NOT NULL DEFAULT TRUE,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
