@@ -5,10 +5,12 @@
 use twp_dialplan::CompiledPlan;
 
 use crate::contact::Contact;
+use crate::derived::{Derived, DerivedError, contacts_digest, plan_fingerprint};
 use crate::fold::{fold, fold_into, fold_words_into, folds_to};
 use crate::hash::{FastMap, hash_str};
 use crate::model::ContactField;
 use crate::numbers::{pack, strip_extension};
+use crate::table::KeyTable;
 
 /// A contact and the field through which a number reached it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,10 +68,10 @@ impl HashedIndex {
 #[derive(Default)]
 pub struct Generation {
     contacts: Vec<Contact>,
-    exact: FastMap<u64, Hit>,
+    exact: KeyTable<Hit>,
     /// Exact keys that do not pack in a `u64` (facility codes, long numbers).
     exact_text: FastMap<Box<str>, Hit>,
-    suffix: FastMap<u64, Hit>,
+    suffix: KeyTable<Hit>,
     ids: HashedIndex,
     emails: HashedIndex,
     /// Search text: for contact `i`, `text[starts[i]..starts[i + 1]]`.
@@ -80,6 +82,8 @@ pub struct Generation {
     /// having such a word, in order.
     prefixes: FastMap<u32, (u32, u32)>,
     postings: Vec<u32>,
+    /// Fingerprint of the dialing plan the keys were computed with.
+    plan: u64,
 }
 
 /// Key of the word-prefix index: the first 3 bytes of a word.
@@ -175,9 +179,11 @@ fn names_text(c: &Contact, line: &mut String) {
 /// with contact indexes in source order, then renumbered.
 #[derive(Default)]
 pub(crate) struct Numbers {
-    exact: FastMap<u64, Hit>,
+    /// Packed exact and suffix keys in the order found; the tables are
+    /// built from them once all contacts are known.
+    exact: Vec<(u64, Hit)>,
     exact_text: FastMap<Box<str>, Hit>,
-    suffix: FastMap<u64, Hit>,
+    suffix: Vec<(u64, Hit)>,
     /// Digits of visible numbers (as typed and canonical) for the search
     /// text: contact `i`'s are `digits[at[i]..at[i + 1]]`.
     digits: String,
@@ -200,8 +206,8 @@ impl Numbers {
     /// An empty index for about `hint` contacts.
     pub(crate) fn new(hint: usize) -> Self {
         Self {
-            exact: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
-            suffix: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
+            exact: Vec::with_capacity(hint * 2),
+            suffix: Vec::with_capacity(hint * 2),
             digits: String::with_capacity(hint * 24),
             at: Vec::with_capacity(hint + 1),
             ..Self::default()
@@ -247,12 +253,12 @@ impl Numbers {
                 };
                 if let Some(exact) = &keys.exact {
                     match pack(exact) {
-                        Some(k) => keep_best(self.exact.entry(k), hit),
+                        Some(k) => self.exact.push((k, hit)),
                         None => keep_best(self.exact_text.entry(exact.as_str().into()), hit),
                     }
                 }
                 if let Some(k) = keys.suffix {
-                    keep_best(self.suffix.entry(k), hit);
+                    self.suffix.push((k, hit));
                 }
                 if !c.is_red_listed(f) {
                     self.digits.push(' ');
@@ -286,9 +292,24 @@ impl Numbers {
     /// Renumbers hits from source order to sort order.
     fn renumber(&mut self, new_of_old: &[u32]) {
         let fix = |h: &mut Hit| h.contact = new_of_old[h.contact as usize];
-        self.exact.values_mut().for_each(fix);
+        self.exact.iter_mut().for_each(|(_, h)| fix(h));
         self.exact_text.values_mut().for_each(fix);
-        self.suffix.values_mut().for_each(fix);
+        self.suffix.iter_mut().for_each(|(_, h)| fix(h));
+    }
+
+    /// The exact and suffix tables. On a shared key the personal line
+    /// wins over the switchboard, then the first found (source order).
+    fn tables(exact: Vec<(u64, Hit)>, suffix: Vec<(u64, Hit)>) -> (KeyTable<Hit>, KeyTable<Hit>) {
+        let fill = Hit {
+            contact: 0,
+            field: ContactField::Standard,
+        };
+        let rank = |h: &Hit| h.field.phone_rank();
+        std::thread::scope(|s| {
+            let suffix = s.spawn(move || KeyTable::build(suffix, rank, fill));
+            let exact = KeyTable::build(exact, rank, fill);
+            (exact, suffix.join().unwrap_or_default())
+        })
     }
 }
 
@@ -362,9 +383,74 @@ impl Generation {
         });
         g.ids = ids;
         g.emails = emails;
-        g.exact = numbers.exact;
+        g.plan = plan_fingerprint(plan);
+        let (exact, suffix) = Numbers::tables(numbers.exact, numbers.suffix);
+        g.exact = exact;
         g.exact_text = numbers.exact_text;
-        g.suffix = numbers.suffix;
+        g.suffix = suffix;
+        g.contacts = contacts;
+        g
+    }
+
+    /// The derived keys to persist beside [`Generation::contacts`]: the
+    /// reverse-index keys made with the dialing plan and the folded search
+    /// text (format in the `derived` module). [`Generation::restore`] reads
+    /// them back.
+    pub fn derived(&self) -> Vec<u8> {
+        Derived {
+            plan: self.plan,
+            digest: contacts_digest(&self.contacts),
+            count: self.contacts.len() as u32,
+            exact: self.exact.iter().collect(),
+            suffix: self.suffix.iter().collect(),
+            exact_text: self
+                .exact_text
+                .iter()
+                .map(|(k, h)| (k.clone(), *h))
+                .collect(),
+            text: self.text.clone(),
+            starts: self.starts.clone(),
+        }
+        .encode()
+    }
+
+    /// Rebuilds a generation after a restart from its persisted contacts
+    /// (in [`Generation::contacts`] order) and [`Generation::derived`]
+    /// bytes: no dialing plan, folding or sorting. When the bytes are
+    /// unreadable, were made with another plan or for other contacts, the
+    /// generation is built from the contacts ([`Generation::build`]) and
+    /// the second value says why.
+    pub fn restore(
+        contacts: Vec<Contact>,
+        derived: &[u8],
+        plan: &CompiledPlan,
+    ) -> (Self, Result<(), DerivedError>) {
+        match Derived::decode(derived, plan, &contacts) {
+            Ok(d) => (Self::from_derived(contacts, d), Ok(())),
+            Err(e) => (Self::build(contacts, plan), Err(e)),
+        }
+    }
+
+    fn from_derived(contacts: Vec<Contact>, d: Derived) -> Self {
+        let mut g = Self {
+            text: d.text,
+            starts: d.starts,
+            plan: d.plan,
+            exact_text: d.exact_text.into_iter().collect(),
+            ..Self::default()
+        };
+        let (exact, suffix) = (d.exact, d.suffix);
+        let (ids, emails, exact, suffix) = std::thread::scope(|s| {
+            let keys = s.spawn(|| key_indexes(&contacts));
+            let (exact, suffix) = Numbers::tables(exact, suffix);
+            g.build_prefixes();
+            let (ids, emails) = keys.join().unwrap_or_else(|_| key_indexes(&contacts));
+            (ids, emails, exact, suffix)
+        });
+        g.ids = ids;
+        g.emails = emails;
+        g.exact = exact;
+        g.suffix = suffix;
         g.contacts = contacts;
         g
     }
@@ -442,13 +528,13 @@ impl Generation {
 
     pub(crate) fn exact(&self, key: &str) -> Option<Hit> {
         match pack(key) {
-            Some(k) => self.exact.get(&k).copied(),
+            Some(k) => self.exact.get(k),
             None => self.exact_text.get(key).copied(),
         }
     }
 
     pub(crate) fn suffix(&self, key: &str) -> Option<Hit> {
-        self.suffix.get(&pack(key)?).copied()
+        self.suffix.get(pack(key)?)
     }
 
     /// The search text of all contacts and each contact's start offset.
@@ -469,8 +555,8 @@ impl Generation {
         let map = |n: usize, entry: usize| n * (entry + 1) * 8 / 7;
         self.contacts.iter().map(Contact::heap_size).sum::<usize>()
             + self.contacts.capacity() * std::mem::size_of::<Contact>()
-            + map(self.exact.capacity(), 16)
-            + map(self.suffix.capacity(), 16)
+            + self.exact.heap_size()
+            + self.suffix.heap_size()
             + map(self.ids.map.capacity(), 16)
             + map(self.emails.map.capacity(), 16)
             + self.text.capacity()

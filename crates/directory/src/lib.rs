@@ -81,6 +81,7 @@
 
 pub mod connector;
 mod contact;
+mod derived;
 mod directory;
 mod engine;
 mod fold;
@@ -95,6 +96,7 @@ mod persist;
 mod profile;
 pub mod search;
 mod sync;
+mod table;
 
 pub use connector::csv::{CsvConnector, CsvOptions, CsvSource};
 pub use connector::encoding::Encoding;
@@ -102,6 +104,7 @@ pub use connector::{
     ConnectionTest, Connector, ConnectorError, Location, ReadOutcome, RecordStream, SourceRecord,
 };
 pub use contact::Contact;
+pub use derived::DerivedError;
 pub use directory::{Directory, IgnoreReason, Mapping, MappingError, Target};
 pub use engine::{Allowed, DirectoryEngine, EngineError};
 pub use fold::fold;
