@@ -7,7 +7,8 @@
 //! contacts digest `u64`; contact count `u32`; exact keys and suffix keys,
 //! each a count `u32` then `(key u64, contact u32, field u8)`; exact text
 //! keys, a count then `(len u32, bytes, contact u32, field u8)`; the text,
-//! a length `u32` then the bytes; then one start offset `u32` per contact.
+//! a length `u32` then the bytes; one start offset `u32` per contact and
+//! one more; last, a checksum `u64` of everything before it.
 
 use thiserror::Error;
 use twp_dialplan::CompiledPlan;
@@ -29,6 +30,9 @@ pub enum DerivedError {
     /// The bytes end inside `field`.
     #[error("derived keys: truncated in {0}")]
     Truncated(&'static str),
+    /// The checksum does not match: the bytes were damaged.
+    #[error("derived keys: checksum mismatch")]
+    Checksum,
     /// A value is out of range.
     #[error("derived keys: invalid {0}")]
     Invalid(&'static str),
@@ -56,6 +60,14 @@ pub(crate) fn contacts_digest(contacts: &[Contact]) -> u64 {
         c.digest_into(&mut h);
     }
     h.write_u64(contacts.len() as u64);
+    h.finish()
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FastHasher::default();
+    h.write(bytes);
+    h.write_u64(bytes.len() as u64);
     h.finish()
 }
 
@@ -107,6 +119,8 @@ impl Derived {
         for s in &self.starts {
             out.extend_from_slice(&s.to_le_bytes());
         }
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
         out
     }
 
@@ -120,6 +134,24 @@ impl Derived {
         if r.take(8, "magic")? != MAGIC {
             return Err(DerivedError::BadMagic);
         }
+        let body = bytes
+            .len()
+            .checked_sub(8)
+            .ok_or(DerivedError::Truncated("checksum"))?;
+        let (covered, sum) = bytes.split_at(body);
+        if Reader(sum).u64("checksum")? != checksum(covered) {
+            return Err(DerivedError::Checksum);
+        }
+        Self::parse_body(covered.get(8..).unwrap_or_default(), plan, contacts)
+    }
+
+    /// Everything between the magic and the checksum.
+    fn parse_body(
+        body: &[u8],
+        plan: &CompiledPlan,
+        contacts: &[Contact],
+    ) -> Result<Self, DerivedError> {
+        let mut r = Reader(body);
         let plan_print = r.u64("plan")?;
         let digest = r.u64("digest")?;
         let count = r.u32("count")?;
@@ -150,7 +182,7 @@ impl Derived {
         let exact = keys("exact keys")?;
         let suffix = keys("suffix keys")?;
         let n = r.u32("exact text keys")? as usize;
-        let mut exact_text = Vec::with_capacity(n.min(bytes.len()));
+        let mut exact_text = Vec::with_capacity(n.min(body.len()));
         for _ in 0..n {
             let len = r.u32("exact text key")? as usize;
             let key = std::str::from_utf8(r.take(len, "exact text key")?)
@@ -220,5 +252,77 @@ impl<'a> Reader<'a> {
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(u64::from_le_bytes(a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use twp_dialplan::DialPlan;
+
+    fn sample() -> (CompiledPlan, Vec<Contact>, Vec<u8>) {
+        let plan = DialPlan::default()
+            .compile()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let contacts: Vec<Contact> = (0..5)
+            .map(|i| {
+                let id = format!("c{i}");
+                let work = format!("01234567{i:02}");
+                Contact::new(
+                    [
+                        (ContactField::Id, id.as_str()),
+                        (ContactField::LastName, "Dupont"),
+                        (ContactField::Work, work.as_str()),
+                        (ContactField::Standard, "*21"),
+                    ],
+                    0,
+                )
+            })
+            .collect();
+        let g = crate::Generation::build(contacts.clone(), &plan);
+        let contacts = g.contacts().to_vec();
+        (plan, contacts, g.derived())
+    }
+
+    #[test]
+    fn round_trip() {
+        let (plan, contacts, bytes) = sample();
+        let d = Derived::decode(&bytes, &plan, &contacts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.exact.len(), 5);
+        assert_eq!(d.exact_text.len(), 1);
+        assert_eq!(d.encode(), bytes);
+    }
+
+    proptest! {
+        /// The body parser (past the checksum) refuses or accepts any
+        /// change without panicking, and what it accepts points only at
+        /// existing contacts, phone fields and text offsets.
+        #[test]
+        fn body_parser_keeps_its_invariants(at in 0usize..10_000, xor in 1u8..=255, cut in 0usize..10_000) {
+            let (plan, contacts, bytes) = sample();
+            let mut body = bytes[8..bytes.len() - 8].to_vec();
+            let at = at % body.len();
+            body[at] ^= xor;
+            body.truncate(body.len() - cut % 3);
+            if let Ok(d) = Derived::parse_body(&body, &plan, &contacts) {
+                let n = contacts.len() as u32;
+                let hits = d.exact.iter().chain(&d.suffix).map(|e| e.1);
+                for h in hits.chain(d.exact_text.iter().map(|e| e.1)) {
+                    prop_assert!(h.contact < n && h.field.phone_bit().is_some());
+                }
+                prop_assert_eq!(d.starts.len(), contacts.len() + 1);
+                prop_assert_eq!(d.starts.last().copied(), Some(d.text.len() as u32));
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_refused_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let (plan, contacts, _) = sample();
+            let mut with_magic = MAGIC.to_vec();
+            with_magic.extend_from_slice(&bytes);
+            prop_assert!(Derived::decode(&with_magic, &plan, &contacts).is_err());
+            let _ = Derived::parse_body(&bytes, &plan, &contacts);
+        }
     }
 }

@@ -403,11 +403,15 @@ impl Generation {
             count: self.contacts.len() as u32,
             exact: self.exact.iter().collect(),
             suffix: self.suffix.iter().collect(),
-            exact_text: self
-                .exact_text
-                .iter()
-                .map(|(k, h)| (k.clone(), *h))
-                .collect(),
+            exact_text: {
+                let mut keys: Vec<(Box<str>, Hit)> = self
+                    .exact_text
+                    .iter()
+                    .map(|(k, h)| (k.clone(), *h))
+                    .collect();
+                keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                keys
+            },
             text: self.text.clone(),
             starts: self.starts.clone(),
         }

@@ -46,14 +46,17 @@ impl<V: Copy> KeyTable<V> {
         if entries.is_empty() {
             return Self::default();
         }
-        let wanted = (entries.len() + entries.len() / 3 + 1).next_power_of_two();
+        // Stable: equal (key, rank) keep their given order.
+        entries.sort_by_key(|(k, v)| (*k, rank(v)));
+        entries.dedup_by_key(|e| e.0);
+        // The size depends on the distinct keys only, so the same keys
+        // always give the same layout.
+        let len = entries.len();
+        let wanted = (len + len / 3 + 1).next_power_of_two();
         let bits = wanted.trailing_zeros().max(3);
         let shift = 64 - bits;
         let home = |key: u64| (mix(key) >> shift) as usize;
-        // Stable: equal (home, key, rank) keep their given order.
-        entries.sort_by_key(|(k, v)| (home(*k), *k, rank(v)));
-        entries.dedup_by_key(|e| e.0);
-        let len = entries.len();
+        entries.sort_unstable_by_key(|(k, _)| (home(*k), *k));
         let cap = 1usize << bits;
         let mut slots = vec![(EMPTY, fill); cap];
         let mut next = 0usize;
