@@ -19,42 +19,49 @@ pub(crate) struct Hit {
     pub field: ContactField,
 }
 
-/// A map from hashed string keys to contact indexes; hash collisions go to
-/// a small overflow list checked by value.
+/// A map from hashed string keys (ids, folded e-mails) to contact indexes,
+/// built once; hash collisions go to a small overflow list checked by value.
 #[derive(Default)]
 struct HashedIndex {
-    map: FastMap<u64, u32>,
+    table: KeyTable<u32>,
     overflow: Vec<(Box<str>, u32)>,
 }
 
-impl HashedIndex {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            map: FastMap::with_capacity_and_hasher(n, Default::default()),
-            overflow: Vec::new(),
-        }
-    }
+/// The table key of a string (never 0, the table's empty mark).
+fn string_key(s: &str) -> u64 {
+    hash_str(s).max(1)
+}
 
-    /// Inserts unless the key is present (first wins); `value_of` reads the
-    /// key of an indexed contact to tell a duplicate from a collision.
-    fn insert(&mut self, key: &str, contact: u32, key_of: impl Fn(u32) -> bool) {
-        let h = hash_str(key);
-        match self.map.get(&h) {
-            None => {
-                self.map.insert(h, contact);
+impl HashedIndex {
+    /// Builds the index from `(key, contact, slot)` in order: the first
+    /// contact of a key wins. `text_of(contact, slot)` gives an entry's key
+    /// and `has(contact, key)` whether a contact has it, to tell a
+    /// duplicate from a hash collision (rare: only those are compared).
+    fn build(
+        entries: Vec<(u64, u32, u8)>,
+        text_of: impl Fn(u32, u8) -> Option<String>,
+        has: impl Fn(u32, &str) -> bool,
+    ) -> Self {
+        let table = KeyTable::build(entries.iter().map(|e| (e.0, e.1)).collect(), |_| 0, 0);
+        let mut overflow: Vec<(Box<str>, u32)> = Vec::new();
+        for (h, contact, slot) in entries {
+            let Some(first) = table.get(h) else { continue };
+            if first == contact {
+                continue;
             }
-            Some(&other) if key_of(other) => {}
-            Some(_) => {
-                if !self.overflow.iter().any(|(k, _)| &**k == key) {
-                    self.overflow.push((key.into(), contact));
-                }
+            let Some(key) = text_of(contact, slot) else {
+                continue;
+            };
+            if !has(first, &key) && !overflow.iter().any(|(k, _)| **k == *key) {
+                overflow.push((key.into(), contact));
             }
         }
+        Self { table, overflow }
     }
 
     fn get(&self, key: &str, key_of: impl Fn(u32) -> bool) -> Option<u32> {
-        match self.map.get(&hash_str(key)) {
-            Some(&c) if key_of(c) => Some(c),
+        match self.table.get(string_key(key)) {
+            Some(c) if key_of(c) => Some(c),
             _ => self
                 .overflow
                 .iter()
@@ -140,23 +147,34 @@ fn sort_order(contacts: &[Contact]) -> Vec<u32> {
 
 /// The id and e-mail indexes of contacts in their final order.
 fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
-    let mut ids = HashedIndex::with_capacity(all.len());
-    let mut emails = HashedIndex::with_capacity(all.len());
+    let mut ids = Vec::with_capacity(all.len());
+    let mut emails = Vec::with_capacity(all.len());
+    let mut folded = String::new();
     for (i, c) in all.iter().enumerate() {
         let Ok(index) = u32::try_from(i) else { break };
-        let id = c.id();
-        ids.insert(id, index, |o| {
-            all.get(o as usize).map_or("", Contact::id) == id
-        });
-        for &f in ContactField::EMAILS {
+        ids.push((string_key(c.id()), index, 0));
+        for (slot, &f) in ContactField::EMAILS.iter().enumerate() {
             if let Some(email) = c.get(f) {
-                let key = fold(email);
-                emails.insert(&key, index, |o| {
-                    all.get(o as usize).is_some_and(|oc| has_email(oc, &key))
-                });
+                folded.clear();
+                fold_into(email, &mut folded);
+                emails.push((string_key(&folded), index, slot as u8));
             }
         }
     }
+    let contact = |i: u32| all.get(i as usize);
+    let ids = HashedIndex::build(
+        ids,
+        |i, _| contact(i).map(|c| c.id().to_owned()),
+        |i, id| contact(i).is_some_and(|c| c.id() == id),
+    );
+    let emails = HashedIndex::build(
+        emails,
+        |i, slot| {
+            let field = ContactField::EMAILS.get(usize::from(slot))?;
+            contact(i)?.get(*field).map(fold)
+        },
+        |i, key| contact(i).is_some_and(|c| has_email(c, key)),
+    );
     (ids, emails)
 }
 
@@ -561,8 +579,8 @@ impl Generation {
             + self.contacts.capacity() * std::mem::size_of::<Contact>()
             + self.exact.heap_size()
             + self.suffix.heap_size()
-            + map(self.ids.map.capacity(), 16)
-            + map(self.emails.map.capacity(), 16)
+            + self.ids.table.heap_size()
+            + self.emails.table.heap_size()
             + self.text.capacity()
             + self.starts.capacity() * 4
             + map(self.prefixes.capacity(), 12)
@@ -590,5 +608,26 @@ fn keep_best<K>(entry: std::collections::hash_map::Entry<'_, K, Hit>, hit: Hit) 
                 o.insert(hit);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_index_keeps_the_first_and_tells_collisions_from_duplicates() {
+        // Keys "a", "b", "a", "c": "b" and "c" are forced onto the hash of "a".
+        let keys = ["a", "b", "a", "c", "b"];
+        let entries: Vec<(u64, u32, u8)> = (0..keys.len() as u32).map(|i| (7, i, 0)).collect();
+        let index = HashedIndex::build(
+            entries,
+            |i, _| keys.get(i as usize).map(|k| (*k).to_owned()),
+            |i, k| keys.get(i as usize) == Some(&k),
+        );
+        // Only the first "b" goes to the overflow, and "a" keeps contact 0.
+        let want: Vec<(Box<str>, u32)> = vec![("b".into(), 1), ("c".into(), 3)];
+        assert_eq!(index.overflow, want);
+        assert_eq!(index.table.get(7), Some(0));
     }
 }
