@@ -145,8 +145,11 @@ fn sort_order(contacts: &[Contact]) -> Vec<u32> {
     order.into_iter().map(|(_, i)| i).collect()
 }
 
-/// The id and e-mail indexes of contacts in their final order.
-fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
+/// Id and e-mail entries `(key, contact, slot)` of the indexes.
+type KeyEntries = Vec<(u64, u32, u8)>;
+
+/// The id and e-mail entries of `all`, numbered in their order.
+fn key_entries(all: &[Contact]) -> (KeyEntries, KeyEntries) {
     let mut ids = Vec::with_capacity(all.len());
     let mut emails = Vec::with_capacity(all.len());
     let mut folded = String::new();
@@ -161,6 +164,15 @@ fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
             }
         }
     }
+    (ids, emails)
+}
+
+/// The id and e-mail indexes from their entries, numbered as `all`.
+fn key_indexes_from(
+    ids: KeyEntries,
+    emails: KeyEntries,
+    all: &[Contact],
+) -> (HashedIndex, HashedIndex) {
     let contact = |i: u32| all.get(i as usize);
     let ids = HashedIndex::build(
         ids,
@@ -176,6 +188,44 @@ fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
         |i, key| contact(i).is_some_and(|c| has_email(c, key)),
     );
     (ids, emails)
+}
+
+/// The id and e-mail indexes of contacts in their final order.
+fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
+    let (ids, emails) = key_entries(all);
+    key_indexes_from(ids, emails, all)
+}
+
+/// The search text of every contact in source order (renumbered when the
+/// contacts are sorted): contact `i`'s line is `text[at[i]..at[i + 1]]`.
+struct Lines {
+    text: Vec<u8>,
+    at: Vec<u32>,
+}
+
+impl Lines {
+    fn build(contacts: &[Contact], numbers: &Numbers) -> Self {
+        let mut text = Vec::with_capacity(contacts.len() * 64);
+        let mut at = Vec::with_capacity(contacts.len() + 1);
+        let mut line = String::with_capacity(256);
+        for (i, c) in contacts.iter().enumerate() {
+            line.clear();
+            names_text(c, &mut line);
+            line.push_str(numbers.digits_of(i));
+            line.push('\n');
+            at.push(text.len() as u32);
+            text.extend_from_slice(line.as_bytes());
+        }
+        at.push(text.len() as u32);
+        Self { text, at }
+    }
+
+    fn line(&self, i: usize) -> &[u8] {
+        match (self.at.get(i), self.at.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.text.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
 }
 
 /// The names part of a contact's search text.
@@ -353,16 +403,23 @@ impl Generation {
 
     fn assemble(contacts: Vec<Contact>, numbers: Option<Numbers>, plan: &CompiledPlan) -> Self {
         let numbers = numbers.filter(|n| n.len() == contacts.len());
-        let (order, numbers) = std::thread::scope(|s| match numbers {
-            Some(numbers) => (sort_order(&contacts), numbers),
-            None => {
-                let numbers = s.spawn(|| Numbers::build(&contacts, plan));
-                let order = sort_order(&contacts);
-                let numbers = numbers
-                    .join()
-                    .unwrap_or_else(|_| Numbers::build(&contacts, plan));
-                (order, numbers)
-            }
+        // Both cores: the sort (and id and e-mail keys) on this thread; the
+        // reverse index if needed, then the search text in source order, on
+        // the other. Both are renumbered once the order is known.
+        let (order, numbers, lines, (ids, emails)) = std::thread::scope(|s| {
+            let side = s.spawn(|| {
+                let numbers = numbers.unwrap_or_else(|| Numbers::build(&contacts, plan));
+                let lines = Lines::build(&contacts, &numbers);
+                (numbers, lines)
+            });
+            let order = sort_order(&contacts);
+            let keys = key_entries(&contacts);
+            let (numbers, lines) = side.join().unwrap_or_else(|_| {
+                let numbers = Numbers::build(&contacts, plan);
+                let lines = Lines::build(&contacts, &numbers);
+                (numbers, lines)
+            });
+            (order, numbers, lines, keys)
         });
         let mut numbers = numbers;
         let mut new_of_old = vec![0u32; contacts.len()];
@@ -370,6 +427,13 @@ impl Generation {
             new_of_old[old as usize] = new as u32;
         }
         numbers.renumber(&new_of_old);
+        let renumber = |mut entries: KeyEntries| {
+            for e in &mut entries {
+                e.1 = new_of_old[e.1 as usize];
+            }
+            entries
+        };
+        let (ids, emails) = (renumber(ids), renumber(emails));
         let mut slots: Vec<Option<Contact>> = contacts.into_iter().map(Some).collect();
         let contacts: Vec<Contact> = order
             .iter()
@@ -380,31 +444,38 @@ impl Generation {
         let n = contacts.len();
         let mut g = Self {
             starts: Vec::with_capacity(n + 1),
-            text: Vec::with_capacity(n * 64),
+            text: Vec::with_capacity(lines.text.len()),
             ..Self::default()
         };
-        // Ids and e-mails on a second thread while the text is written.
-        let (ids, emails) = std::thread::scope(|s| {
-            let keys = s.spawn(|| key_indexes(&contacts));
-            let mut line = String::with_capacity(256);
-            for (i, c) in contacts.iter().enumerate() {
-                line.clear();
-                names_text(c, &mut line);
-                line.push_str(numbers.digits_of(order[i] as usize));
-                line.push('\n');
+        // The number tables, ids and e-mails on a second thread while the
+        // text is laid out in order and its word prefixes indexed.
+        let Numbers {
+            exact,
+            suffix,
+            exact_text,
+            ..
+        } = numbers;
+        let (exact, suffix, ids, emails) = std::thread::scope(|s| {
+            let side = s.spawn(|| {
+                let (ids, emails) = key_indexes_from(ids, emails, &contacts);
+                let (exact, suffix) = Numbers::tables(exact, suffix);
+                (exact, suffix, ids, emails)
+            });
+            for &old in &order {
                 g.starts.push(g.text.len() as u32);
-                g.text.extend_from_slice(line.as_bytes());
+                g.text.extend_from_slice(lines.line(old as usize));
             }
             g.starts.push(g.text.len() as u32);
+            drop(lines);
             g.build_prefixes();
-            keys.join().unwrap_or_else(|_| key_indexes(&contacts))
+            // A panic there is a bug: passed on, never an empty index.
+            side.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         });
         g.ids = ids;
         g.emails = emails;
         g.plan = plan_fingerprint(plan);
-        let (exact, suffix) = Numbers::tables(numbers.exact, numbers.suffix);
         g.exact = exact;
-        g.exact_text = numbers.exact_text;
+        g.exact_text = exact_text;
         g.suffix = suffix;
         g.contacts = contacts;
         g
