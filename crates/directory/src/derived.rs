@@ -10,6 +10,8 @@
 //! a length `u32` then the bytes; one start offset `u32` per contact and
 //! one more; last, a checksum `u64` of everything before it.
 
+use std::borrow::Cow;
+
 use thiserror::Error;
 use twp_dialplan::CompiledPlan;
 
@@ -71,17 +73,18 @@ fn checksum(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// The parts of a generation that are persisted.
+/// The parts of a generation that are persisted (the text borrowed from
+/// the generation when encoding, owned when decoded).
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Derived {
+pub(crate) struct Derived<'a> {
     pub plan: u64,
     pub digest: u64,
     pub count: u32,
     pub exact: Vec<(u64, Hit)>,
     pub suffix: Vec<(u64, Hit)>,
     pub exact_text: Vec<(Box<str>, Hit)>,
-    pub text: Vec<u8>,
-    pub starts: Vec<u32>,
+    pub text: Cow<'a, [u8]>,
+    pub starts: Cow<'a, [u32]>,
 }
 
 fn put_hit(out: &mut Vec<u8>, hit: Hit) {
@@ -89,7 +92,7 @@ fn put_hit(out: &mut Vec<u8>, hit: Hit) {
     out.push(hit.field as u8);
 }
 
-impl Derived {
+impl Derived<'_> {
     /// The byte form.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
@@ -116,7 +119,7 @@ impl Derived {
         }
         out.extend_from_slice(&(self.text.len() as u32).to_le_bytes());
         out.extend_from_slice(&self.text);
-        for s in &self.starts {
+        for s in self.starts.iter() {
             out.extend_from_slice(&s.to_le_bytes());
         }
         let sum = checksum(&out);
@@ -129,7 +132,7 @@ impl Derived {
         bytes: &[u8],
         plan: &CompiledPlan,
         contacts: &[Contact],
-    ) -> Result<Self, DerivedError> {
+    ) -> Result<Derived<'static>, DerivedError> {
         let mut r = Reader(bytes);
         if r.take(8, "magic")? != MAGIC {
             return Err(DerivedError::BadMagic);
@@ -150,7 +153,7 @@ impl Derived {
         body: &[u8],
         plan: &CompiledPlan,
         contacts: &[Contact],
-    ) -> Result<Self, DerivedError> {
+    ) -> Result<Derived<'static>, DerivedError> {
         let mut r = Reader(body);
         let plan_print = r.u64("plan")?;
         let digest = r.u64("digest")?;
@@ -204,15 +207,15 @@ impl Derived {
         if !r.0.is_empty() {
             return Err(DerivedError::Invalid("trailing bytes"));
         }
-        Ok(Self {
+        Ok(Derived {
             plan: plan_print,
             digest,
             count,
             exact,
             suffix,
             exact_text,
-            text,
-            starts,
+            text: Cow::Owned(text),
+            starts: Cow::Owned(starts),
         })
     }
 }

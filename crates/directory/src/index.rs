@@ -2,6 +2,8 @@
 //! (reverse numbers, ids, e-mails, search text). A generation is immutable;
 //! a synchronisation builds a new one and swaps it in whole.
 
+use std::borrow::Cow;
+
 use twp_dialplan::CompiledPlan;
 
 use crate::contact::Contact;
@@ -486,25 +488,31 @@ impl Generation {
     /// text (format in the `derived` module). [`Generation::restore`] reads
     /// them back.
     pub fn derived(&self) -> Vec<u8> {
-        Derived {
-            plan: self.plan,
-            digest: contacts_digest(&self.contacts),
-            count: self.contacts.len() as u32,
-            exact: self.exact.iter().collect(),
-            suffix: self.suffix.iter().collect(),
-            exact_text: {
-                let mut keys: Vec<(Box<str>, Hit)> = self
-                    .exact_text
-                    .iter()
-                    .map(|(k, h)| (k.clone(), *h))
-                    .collect();
-                keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                keys
-            },
-            text: self.text.clone(),
-            starts: self.starts.clone(),
-        }
-        .encode()
+        // The contacts digest (a pass over all values) beside the keys.
+        std::thread::scope(|s| {
+            let digest = s.spawn(|| contacts_digest(&self.contacts));
+            let mut exact_text: Vec<(Box<str>, Hit)> = self
+                .exact_text
+                .iter()
+                .map(|(k, h)| (k.clone(), *h))
+                .collect();
+            exact_text.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let exact = self.exact.iter().collect();
+            let suffix = self.suffix.iter().collect();
+            Derived {
+                plan: self.plan,
+                digest: digest
+                    .join()
+                    .unwrap_or_else(|_| contacts_digest(&self.contacts)),
+                count: self.contacts.len() as u32,
+                exact,
+                suffix,
+                exact_text,
+                text: Cow::Borrowed(&self.text),
+                starts: Cow::Borrowed(&self.starts),
+            }
+            .encode()
+        })
     }
 
     /// Rebuilds a generation after a restart from its persisted contacts
@@ -526,8 +534,8 @@ impl Generation {
 
     fn from_derived(contacts: Vec<Contact>, d: Derived) -> Self {
         let mut g = Self {
-            text: d.text,
-            starts: d.starts,
+            text: d.text.into_owned(),
+            starts: d.starts.into_owned(),
             plan: d.plan,
             exact_text: d.exact_text.into_iter().collect(),
             ..Self::default()

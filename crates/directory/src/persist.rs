@@ -67,7 +67,7 @@ pub struct MemoryPersistence {
 
 enum Saved {
     /// A committed generation and its derived bytes, as a store keeps them.
-    Generation(Arc<Generation>, Arc<[u8]>),
+    Generation(Arc<Generation>, Vec<u8>),
     Contacts(Vec<Contact>),
 }
 
@@ -115,7 +115,7 @@ impl Persistence for MemoryPersistence {
                 message: "simulated write failure".into(),
             });
         }
-        let derived: Arc<[u8]> = generation.derived().into();
+        let derived = generation.derived();
         let mut saved = self.saved.lock().map_err(|_| PersistError {
             directory,
             message: "lock poisoned".into(),
@@ -133,7 +133,7 @@ impl Persistence for MemoryPersistence {
             message: "lock poisoned".into(),
         })?;
         Ok(match saved.get(&directory) {
-            Some(Saved::Generation(_, d)) => Some(d.to_vec()),
+            Some(Saved::Generation(_, d)) => Some(d.clone()),
             _ => None,
         })
     }
