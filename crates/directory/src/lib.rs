@@ -89,14 +89,14 @@
 //! * XLSX and SQL output of the generator (CSV and LDIF are written; a
 //!   sink is one `RecordSink` implementation).
 //! * Speed targets on the project's shared 2-core VM (see BENCHMARKS.md):
-//!   the restart is met on process CPU time (1.6–1.8 s for 543 k contacts
-//!   from derived keys, was ≈ 3 s) but its wall time depends on the
-//!   neighbours' load; CSV sync is still below 200 k rows/s (≈ 95–100 k rows/s
-//!   of process CPU: CSV decoding, mapping and one allocation pair per
-//!   contact, the dialing plan per number, then sorting and folding).
-//!   Next steps: one allocation per contact (values and offsets in one
-//!   block), a canonical-number cache keyed by the raw string, and folding
-//!   names once for both the sort key and the search text.
+//!   the restart takes 1.3–1.6 s of process CPU for 543 k contacts from
+//!   derived keys (was ≈ 3 s) but 2.6–3.3 s wall at a load of 8; CSV sync
+//!   stays below 200 k rows/s (90–125 k rows/s of process CPU: CSV decoding,
+//!   mapping and two allocations per contact, the dialing plan per number,
+//!   sorting and folding, encoding the derived keys). Next steps: one
+//!   allocation per contact, folding names once for both the sort key and
+//!   the search text, a canonical-number cache keyed by the raw string, and
+//!   persisting the word-prefix postings.
 //! * The id and e-mail indexes are not in the derived keys (a restart folds
 //!   the e-mails again, ≈ 0.2 s for 500 k contacts).
 //! * Private contacts created by users in Caller (9.1.1).
