@@ -111,6 +111,17 @@ impl Contact {
         }
     }
 
+    /// Feeds everything the contact holds to `h` (see
+    /// [`crate::derived::contacts_digest`]).
+    pub(crate) fn digest_into(&self, h: &mut impl std::hash::Hasher) {
+        h.write(self.data.as_bytes());
+        for e in &self.ends {
+            h.write_u32(*e);
+        }
+        h.write_u32(self.present);
+        h.write_u8(self.red_list);
+    }
+
     /// Approximate heap bytes held.
     pub(crate) fn heap_size(&self) -> usize {
         self.data.len() + self.ends.len() * 4

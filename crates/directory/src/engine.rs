@@ -144,7 +144,12 @@ impl DirectoryEngine {
             }
         } else {
             let contacts = self.persistence.load(directory.id)?;
-            let generation = Generation::build(contacts, &self.plan);
+            // Derived keys that do not fit (other plan, other contacts,
+            // unreadable) are ignored: the generation is rebuilt.
+            let generation = match self.persistence.load_derived(directory.id)? {
+                Some(bytes) => Generation::restore(contacts, &bytes, &self.plan).0,
+                None => Generation::build(contacts, &self.plan),
+            };
             let slot = Arc::new(Slot {
                 directory: RwLock::new(Arc::new(directory)),
                 current: RwLock::new(Arc::new(generation)),

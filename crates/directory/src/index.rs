@@ -2,13 +2,17 @@
 //! (reverse numbers, ids, e-mails, search text). A generation is immutable;
 //! a synchronisation builds a new one and swaps it in whole.
 
+use std::borrow::Cow;
+
 use twp_dialplan::CompiledPlan;
 
 use crate::contact::Contact;
+use crate::derived::{Derived, DerivedError, contacts_digest, plan_fingerprint};
 use crate::fold::{fold, fold_into, fold_words_into, folds_to};
 use crate::hash::{FastMap, hash_str};
 use crate::model::ContactField;
 use crate::numbers::{pack, strip_extension};
+use crate::table::KeyTable;
 
 /// A contact and the field through which a number reached it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,42 +21,49 @@ pub(crate) struct Hit {
     pub field: ContactField,
 }
 
-/// A map from hashed string keys to contact indexes; hash collisions go to
-/// a small overflow list checked by value.
+/// A map from hashed string keys (ids, folded e-mails) to contact indexes,
+/// built once; hash collisions go to a small overflow list checked by value.
 #[derive(Default)]
 struct HashedIndex {
-    map: FastMap<u64, u32>,
+    table: KeyTable<u32>,
     overflow: Vec<(Box<str>, u32)>,
 }
 
-impl HashedIndex {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            map: FastMap::with_capacity_and_hasher(n, Default::default()),
-            overflow: Vec::new(),
-        }
-    }
+/// The table key of a string (never 0, the table's empty mark).
+fn string_key(s: &str) -> u64 {
+    hash_str(s).max(1)
+}
 
-    /// Inserts unless the key is present (first wins); `value_of` reads the
-    /// key of an indexed contact to tell a duplicate from a collision.
-    fn insert(&mut self, key: &str, contact: u32, key_of: impl Fn(u32) -> bool) {
-        let h = hash_str(key);
-        match self.map.get(&h) {
-            None => {
-                self.map.insert(h, contact);
+impl HashedIndex {
+    /// Builds the index from `(key, contact, slot)` in order: the first
+    /// contact of a key wins. `text_of(contact, slot)` gives an entry's key
+    /// and `has(contact, key)` whether a contact has it, to tell a
+    /// duplicate from a hash collision (rare: only those are compared).
+    fn build(
+        entries: Vec<(u64, u32, u8)>,
+        text_of: impl Fn(u32, u8) -> Option<String>,
+        has: impl Fn(u32, &str) -> bool,
+    ) -> Self {
+        let table = KeyTable::build(entries.iter().map(|e| (e.0, e.1)).collect(), |_| 0, 0);
+        let mut overflow: Vec<(Box<str>, u32)> = Vec::new();
+        for (h, contact, slot) in entries {
+            let Some(first) = table.get(h) else { continue };
+            if first == contact {
+                continue;
             }
-            Some(&other) if key_of(other) => {}
-            Some(_) => {
-                if !self.overflow.iter().any(|(k, _)| &**k == key) {
-                    self.overflow.push((key.into(), contact));
-                }
+            let Some(key) = text_of(contact, slot) else {
+                continue;
+            };
+            if !has(first, &key) && !overflow.iter().any(|(k, _)| **k == *key) {
+                overflow.push((key.into(), contact));
             }
         }
+        Self { table, overflow }
     }
 
     fn get(&self, key: &str, key_of: impl Fn(u32) -> bool) -> Option<u32> {
-        match self.map.get(&hash_str(key)) {
-            Some(&c) if key_of(c) => Some(c),
+        match self.table.get(string_key(key)) {
+            Some(c) if key_of(c) => Some(c),
             _ => self
                 .overflow
                 .iter()
@@ -66,10 +77,10 @@ impl HashedIndex {
 #[derive(Default)]
 pub struct Generation {
     contacts: Vec<Contact>,
-    exact: FastMap<u64, Hit>,
+    exact: KeyTable<Hit>,
     /// Exact keys that do not pack in a `u64` (facility codes, long numbers).
     exact_text: FastMap<Box<str>, Hit>,
-    suffix: FastMap<u64, Hit>,
+    suffix: KeyTable<Hit>,
     ids: HashedIndex,
     emails: HashedIndex,
     /// Search text: for contact `i`, `text[starts[i]..starts[i + 1]]`.
@@ -80,6 +91,8 @@ pub struct Generation {
     /// having such a word, in order.
     prefixes: FastMap<u32, (u32, u32)>,
     postings: Vec<u32>,
+    /// Fingerprint of the dialing plan the keys were computed with.
+    plan: u64,
 }
 
 /// Key of the word-prefix index: the first 3 bytes of a word.
@@ -134,26 +147,87 @@ fn sort_order(contacts: &[Contact]) -> Vec<u32> {
     order.into_iter().map(|(_, i)| i).collect()
 }
 
-/// The id and e-mail indexes of contacts in their final order.
-fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
-    let mut ids = HashedIndex::with_capacity(all.len());
-    let mut emails = HashedIndex::with_capacity(all.len());
+/// Id and e-mail entries `(key, contact, slot)` of the indexes.
+type KeyEntries = Vec<(u64, u32, u8)>;
+
+/// The id and e-mail entries of `all`, numbered in their order.
+fn key_entries(all: &[Contact]) -> (KeyEntries, KeyEntries) {
+    let mut ids = Vec::with_capacity(all.len());
+    let mut emails = Vec::with_capacity(all.len());
+    let mut folded = String::new();
     for (i, c) in all.iter().enumerate() {
         let Ok(index) = u32::try_from(i) else { break };
-        let id = c.id();
-        ids.insert(id, index, |o| {
-            all.get(o as usize).map_or("", Contact::id) == id
-        });
-        for &f in ContactField::EMAILS {
+        ids.push((string_key(c.id()), index, 0));
+        for (slot, &f) in ContactField::EMAILS.iter().enumerate() {
             if let Some(email) = c.get(f) {
-                let key = fold(email);
-                emails.insert(&key, index, |o| {
-                    all.get(o as usize).is_some_and(|oc| has_email(oc, &key))
-                });
+                folded.clear();
+                fold_into(email, &mut folded);
+                emails.push((string_key(&folded), index, slot as u8));
             }
         }
     }
     (ids, emails)
+}
+
+/// The id and e-mail indexes from their entries, numbered as `all`.
+fn key_indexes_from(
+    ids: KeyEntries,
+    emails: KeyEntries,
+    all: &[Contact],
+) -> (HashedIndex, HashedIndex) {
+    let contact = |i: u32| all.get(i as usize);
+    let ids = HashedIndex::build(
+        ids,
+        |i, _| contact(i).map(|c| c.id().to_owned()),
+        |i, id| contact(i).is_some_and(|c| c.id() == id),
+    );
+    let emails = HashedIndex::build(
+        emails,
+        |i, slot| {
+            let field = ContactField::EMAILS.get(usize::from(slot))?;
+            contact(i)?.get(*field).map(fold)
+        },
+        |i, key| contact(i).is_some_and(|c| has_email(c, key)),
+    );
+    (ids, emails)
+}
+
+/// The id and e-mail indexes of contacts in their final order.
+fn key_indexes(all: &[Contact]) -> (HashedIndex, HashedIndex) {
+    let (ids, emails) = key_entries(all);
+    key_indexes_from(ids, emails, all)
+}
+
+/// The search text of every contact in source order (renumbered when the
+/// contacts are sorted): contact `i`'s line is `text[at[i]..at[i + 1]]`.
+struct Lines {
+    text: Vec<u8>,
+    at: Vec<u32>,
+}
+
+impl Lines {
+    fn build(contacts: &[Contact], numbers: &Numbers) -> Self {
+        let mut text = Vec::with_capacity(contacts.len() * 64);
+        let mut at = Vec::with_capacity(contacts.len() + 1);
+        let mut line = String::with_capacity(256);
+        for (i, c) in contacts.iter().enumerate() {
+            line.clear();
+            names_text(c, &mut line);
+            line.push_str(numbers.digits_of(i));
+            line.push('\n');
+            at.push(text.len() as u32);
+            text.extend_from_slice(line.as_bytes());
+        }
+        at.push(text.len() as u32);
+        Self { text, at }
+    }
+
+    fn line(&self, i: usize) -> &[u8] {
+        match (self.at.get(i), self.at.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.text.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
 }
 
 /// The names part of a contact's search text.
@@ -175,9 +249,11 @@ fn names_text(c: &Contact, line: &mut String) {
 /// with contact indexes in source order, then renumbered.
 #[derive(Default)]
 pub(crate) struct Numbers {
-    exact: FastMap<u64, Hit>,
+    /// Packed exact and suffix keys in the order found; the tables are
+    /// built from them once all contacts are known.
+    exact: Vec<(u64, Hit)>,
     exact_text: FastMap<Box<str>, Hit>,
-    suffix: FastMap<u64, Hit>,
+    suffix: Vec<(u64, Hit)>,
     /// Digits of visible numbers (as typed and canonical) for the search
     /// text: contact `i`'s are `digits[at[i]..at[i + 1]]`.
     digits: String,
@@ -200,8 +276,8 @@ impl Numbers {
     /// An empty index for about `hint` contacts.
     pub(crate) fn new(hint: usize) -> Self {
         Self {
-            exact: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
-            suffix: FastMap::with_capacity_and_hasher(hint * 2, Default::default()),
+            exact: Vec::with_capacity(hint * 2),
+            suffix: Vec::with_capacity(hint * 2),
             digits: String::with_capacity(hint * 24),
             at: Vec::with_capacity(hint + 1),
             ..Self::default()
@@ -247,12 +323,12 @@ impl Numbers {
                 };
                 if let Some(exact) = &keys.exact {
                     match pack(exact) {
-                        Some(k) => keep_best(self.exact.entry(k), hit),
+                        Some(k) => self.exact.push((k, hit)),
                         None => keep_best(self.exact_text.entry(exact.as_str().into()), hit),
                     }
                 }
                 if let Some(k) = keys.suffix {
-                    keep_best(self.suffix.entry(k), hit);
+                    self.suffix.push((k, hit));
                 }
                 if !c.is_red_listed(f) {
                     self.digits.push(' ');
@@ -286,9 +362,24 @@ impl Numbers {
     /// Renumbers hits from source order to sort order.
     fn renumber(&mut self, new_of_old: &[u32]) {
         let fix = |h: &mut Hit| h.contact = new_of_old[h.contact as usize];
-        self.exact.values_mut().for_each(fix);
+        self.exact.iter_mut().for_each(|(_, h)| fix(h));
         self.exact_text.values_mut().for_each(fix);
-        self.suffix.values_mut().for_each(fix);
+        self.suffix.iter_mut().for_each(|(_, h)| fix(h));
+    }
+
+    /// The exact and suffix tables. On a shared key the personal line
+    /// wins over the switchboard, then the first found (source order).
+    fn tables(exact: Vec<(u64, Hit)>, suffix: Vec<(u64, Hit)>) -> (KeyTable<Hit>, KeyTable<Hit>) {
+        let fill = Hit {
+            contact: 0,
+            field: ContactField::Standard,
+        };
+        let rank = |h: &Hit| h.field.phone_rank();
+        std::thread::scope(|s| {
+            let suffix = s.spawn(move || KeyTable::build(suffix, rank, fill));
+            let exact = KeyTable::build(exact, rank, fill);
+            (exact, suffix.join().unwrap_or_default())
+        })
     }
 }
 
@@ -314,16 +405,23 @@ impl Generation {
 
     fn assemble(contacts: Vec<Contact>, numbers: Option<Numbers>, plan: &CompiledPlan) -> Self {
         let numbers = numbers.filter(|n| n.len() == contacts.len());
-        let (order, numbers) = std::thread::scope(|s| match numbers {
-            Some(numbers) => (sort_order(&contacts), numbers),
-            None => {
-                let numbers = s.spawn(|| Numbers::build(&contacts, plan));
-                let order = sort_order(&contacts);
-                let numbers = numbers
-                    .join()
-                    .unwrap_or_else(|_| Numbers::build(&contacts, plan));
-                (order, numbers)
-            }
+        // Both cores: the sort (and id and e-mail keys) on this thread; the
+        // reverse index if needed, then the search text in source order, on
+        // the other. Both are renumbered once the order is known.
+        let (order, numbers, lines, (ids, emails)) = std::thread::scope(|s| {
+            let side = s.spawn(|| {
+                let numbers = numbers.unwrap_or_else(|| Numbers::build(&contacts, plan));
+                let lines = Lines::build(&contacts, &numbers);
+                (numbers, lines)
+            });
+            let order = sort_order(&contacts);
+            let keys = key_entries(&contacts);
+            let (numbers, lines) = side.join().unwrap_or_else(|_| {
+                let numbers = Numbers::build(&contacts, plan);
+                let lines = Lines::build(&contacts, &numbers);
+                (numbers, lines)
+            });
+            (order, numbers, lines, keys)
         });
         let mut numbers = numbers;
         let mut new_of_old = vec![0u32; contacts.len()];
@@ -331,6 +429,13 @@ impl Generation {
             new_of_old[old as usize] = new as u32;
         }
         numbers.renumber(&new_of_old);
+        let renumber = |mut entries: KeyEntries| {
+            for e in &mut entries {
+                e.1 = new_of_old[e.1 as usize];
+            }
+            entries
+        };
+        let (ids, emails) = (renumber(ids), renumber(emails));
         let mut slots: Vec<Option<Contact>> = contacts.into_iter().map(Some).collect();
         let contacts: Vec<Contact> = order
             .iter()
@@ -341,30 +446,112 @@ impl Generation {
         let n = contacts.len();
         let mut g = Self {
             starts: Vec::with_capacity(n + 1),
-            text: Vec::with_capacity(n * 64),
+            text: Vec::with_capacity(lines.text.len()),
             ..Self::default()
         };
-        // Ids and e-mails on a second thread while the text is written.
-        let (ids, emails) = std::thread::scope(|s| {
-            let keys = s.spawn(|| key_indexes(&contacts));
-            let mut line = String::with_capacity(256);
-            for (i, c) in contacts.iter().enumerate() {
-                line.clear();
-                names_text(c, &mut line);
-                line.push_str(numbers.digits_of(order[i] as usize));
-                line.push('\n');
+        // The number tables, ids and e-mails on a second thread while the
+        // text is laid out in order and its word prefixes indexed.
+        let Numbers {
+            exact,
+            suffix,
+            exact_text,
+            ..
+        } = numbers;
+        let (exact, suffix, ids, emails) = std::thread::scope(|s| {
+            let side = s.spawn(|| {
+                let (ids, emails) = key_indexes_from(ids, emails, &contacts);
+                let (exact, suffix) = Numbers::tables(exact, suffix);
+                (exact, suffix, ids, emails)
+            });
+            for &old in &order {
                 g.starts.push(g.text.len() as u32);
-                g.text.extend_from_slice(line.as_bytes());
+                g.text.extend_from_slice(lines.line(old as usize));
             }
             g.starts.push(g.text.len() as u32);
+            drop(lines);
             g.build_prefixes();
-            keys.join().unwrap_or_else(|_| key_indexes(&contacts))
+            // A panic there is a bug: passed on, never an empty index.
+            side.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         });
         g.ids = ids;
         g.emails = emails;
-        g.exact = numbers.exact;
-        g.exact_text = numbers.exact_text;
-        g.suffix = numbers.suffix;
+        g.plan = plan_fingerprint(plan);
+        g.exact = exact;
+        g.exact_text = exact_text;
+        g.suffix = suffix;
+        g.contacts = contacts;
+        g
+    }
+
+    /// The derived keys to persist beside [`Generation::contacts`]: the
+    /// reverse-index keys made with the dialing plan and the folded search
+    /// text (format in the `derived` module). [`Generation::restore`] reads
+    /// them back.
+    pub fn derived(&self) -> Vec<u8> {
+        // The contacts digest (a pass over all values) beside the keys.
+        std::thread::scope(|s| {
+            let digest = s.spawn(|| contacts_digest(&self.contacts));
+            let mut exact_text: Vec<(Box<str>, Hit)> = self
+                .exact_text
+                .iter()
+                .map(|(k, h)| (k.clone(), *h))
+                .collect();
+            exact_text.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let exact = self.exact.iter().collect();
+            let suffix = self.suffix.iter().collect();
+            Derived {
+                plan: self.plan,
+                digest: digest
+                    .join()
+                    .unwrap_or_else(|_| contacts_digest(&self.contacts)),
+                count: self.contacts.len() as u32,
+                exact,
+                suffix,
+                exact_text,
+                text: Cow::Borrowed(&self.text),
+                starts: Cow::Borrowed(&self.starts),
+            }
+            .encode()
+        })
+    }
+
+    /// Rebuilds a generation after a restart from its persisted contacts
+    /// (in [`Generation::contacts`] order) and [`Generation::derived`]
+    /// bytes: no dialing plan, folding or sorting. When the bytes are
+    /// unreadable, were made with another plan or for other contacts, the
+    /// generation is built from the contacts ([`Generation::build`]) and
+    /// the second value says why.
+    pub fn restore(
+        contacts: Vec<Contact>,
+        derived: &[u8],
+        plan: &CompiledPlan,
+    ) -> (Self, Result<(), DerivedError>) {
+        match Derived::decode(derived, plan, &contacts) {
+            Ok(d) => (Self::from_derived(contacts, d), Ok(())),
+            Err(e) => (Self::build(contacts, plan), Err(e)),
+        }
+    }
+
+    fn from_derived(contacts: Vec<Contact>, d: Derived) -> Self {
+        let mut g = Self {
+            text: d.text.into_owned(),
+            starts: d.starts.into_owned(),
+            plan: d.plan,
+            exact_text: d.exact_text.into_iter().collect(),
+            ..Self::default()
+        };
+        let (exact, suffix) = (d.exact, d.suffix);
+        let (ids, emails, exact, suffix) = std::thread::scope(|s| {
+            let keys = s.spawn(|| key_indexes(&contacts));
+            let (exact, suffix) = Numbers::tables(exact, suffix);
+            g.build_prefixes();
+            let (ids, emails) = keys.join().unwrap_or_else(|_| key_indexes(&contacts));
+            (ids, emails, exact, suffix)
+        });
+        g.ids = ids;
+        g.emails = emails;
+        g.exact = exact;
+        g.suffix = suffix;
         g.contacts = contacts;
         g
     }
@@ -442,13 +629,13 @@ impl Generation {
 
     pub(crate) fn exact(&self, key: &str) -> Option<Hit> {
         match pack(key) {
-            Some(k) => self.exact.get(&k).copied(),
+            Some(k) => self.exact.get(k),
             None => self.exact_text.get(key).copied(),
         }
     }
 
     pub(crate) fn suffix(&self, key: &str) -> Option<Hit> {
-        self.suffix.get(&pack(key)?).copied()
+        self.suffix.get(pack(key)?)
     }
 
     /// The search text of all contacts and each contact's start offset.
@@ -469,10 +656,10 @@ impl Generation {
         let map = |n: usize, entry: usize| n * (entry + 1) * 8 / 7;
         self.contacts.iter().map(Contact::heap_size).sum::<usize>()
             + self.contacts.capacity() * std::mem::size_of::<Contact>()
-            + map(self.exact.capacity(), 16)
-            + map(self.suffix.capacity(), 16)
-            + map(self.ids.map.capacity(), 16)
-            + map(self.emails.map.capacity(), 16)
+            + self.exact.heap_size()
+            + self.suffix.heap_size()
+            + self.ids.table.heap_size()
+            + self.emails.table.heap_size()
             + self.text.capacity()
             + self.starts.capacity() * 4
             + map(self.prefixes.capacity(), 12)
@@ -500,5 +687,26 @@ fn keep_best<K>(entry: std::collections::hash_map::Entry<'_, K, Hit>, hit: Hit) 
                 o.insert(hit);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_index_keeps_the_first_and_tells_collisions_from_duplicates() {
+        // Keys "a", "b", "a", "c": "b" and "c" are forced onto the hash of "a".
+        let keys = ["a", "b", "a", "c", "b"];
+        let entries: Vec<(u64, u32, u8)> = (0..keys.len() as u32).map(|i| (7, i, 0)).collect();
+        let index = HashedIndex::build(
+            entries,
+            |i, _| keys.get(i as usize).map(|k| (*k).to_owned()),
+            |i, k| keys.get(i as usize) == Some(&k),
+        );
+        // Only the first "b" goes to the overflow, and "a" keeps contact 0.
+        let want: Vec<(Box<str>, u32)> = vec![("b".into(), 1), ("c".into(), 3)];
+        assert_eq!(index.overflow, want);
+        assert_eq!(index.table.get(7), Some(0));
     }
 }

@@ -21,7 +21,18 @@
 //!   canonical) keeps, per directory, an immutable [`Generation`]: contacts
 //!   packed in memory, the reverse index (exact canonical key and
 //!   internal-reverse-length suffix, numbers packed in `u64`), id and e-mail
-//!   indexes, and one folded search text.
+//!   indexes, and one folded search text. The reverse, id and e-mail
+//!   indexes are read-only open-addressing tables (`table`) built once per
+//!   generation: entries are collected, sorted by home slot and laid down
+//!   front to back, instead of a million random `HashMap` inserts.
+//! * Derived keys (`derived`): [`Generation::derived`] gives the bytes a
+//!   store keeps beside the contacts (the dialing plan's exact and suffix
+//!   keys, the folded search text, a plan fingerprint, a digest of the
+//!   contacts and a checksum); [`Persistence::load_derived`] hands them back
+//!   and [`Generation::restore`] rebuilds a generation from them without the
+//!   dialing plan, folding or sorting. Bytes made with another plan, for
+//!   other contacts, or damaged are refused ([`DerivedError`]) and the
+//!   generation is built from the contacts as before.
 //! * [`DirectoryEngine::synchronise`] streams the source, maps records,
 //!   builds a complete new generation, commits it through [`Persistence`]
 //!   (the store will implement it; [`MemoryPersistence`] for tests), then
@@ -54,8 +65,14 @@
 //!   directory priority, then by last and first name within a directory.
 //!   A prefix query whose first word has 3 characters or more reads a
 //!   word-prefix index; shorter prefixes and *contains* scan the folded text.
-//! * Building a generation uses a second thread (reverse index while the
-//!   contacts sort; id and e-mail indexes while the search text is written).
+//! * Building a generation uses both cores: the reverse index is built
+//!   while the source is read; then the search text (in source order) beside
+//!   the sort, renumbered after; then the number, id and e-mail tables beside
+//!   the text layout and its word-prefix index.
+//! * On a number shared with equal rank, "first" is first in source order
+//!   for a synchronisation and a restore from derived keys; a rebuild from
+//!   the stored contacts alone (no derived keys) takes the first in sorted
+//!   order, as before.
 //! * Options are applied when a record is synchronised, so the stored and
 //!   indexed values are the transformed ones (a `p::9{0}` work number is
 //!   indexed with its 9).
@@ -71,16 +88,22 @@
 //!   generations: the server rebuilds the engine (restart-time cost).
 //! * XLSX and SQL output of the generator (CSV and LDIF are written; a
 //!   sink is one `RecordSink` implementation).
-//! * Speed targets not reached on the project's shared 2-core VM (see
-//!   BENCHMARKS.md): CSV sync at 60–100 k rows/s (target 200 k) and a
-//!   restart rebuild of 3.5–6.7 s for 543 k contacts (target 2 s). Next
-//!   steps: persist the canonical keys with the contacts so a restart does
-//!   not call the dialing plan, and fill the reverse-index maps in bucket
-//!   order.
+//! * Speed targets on the project's shared 2-core VM (see BENCHMARKS.md):
+//!   the restart takes 1.3–1.6 s of process CPU for 543 k contacts from
+//!   derived keys (was ≈ 3 s) but 2.6–3.3 s wall at a load of 8; CSV sync
+//!   stays below 200 k rows/s (90–125 k rows/s of process CPU: CSV decoding,
+//!   mapping and two allocations per contact, the dialing plan per number,
+//!   sorting and folding, encoding the derived keys). Next steps: one
+//!   allocation per contact, folding names once for both the sort key and
+//!   the search text, a canonical-number cache keyed by the raw string, and
+//!   persisting the word-prefix postings.
+//! * The id and e-mail indexes are not in the derived keys (a restart folds
+//!   the e-mails again, ≈ 0.2 s for 500 k contacts).
 //! * Private contacts created by users in Caller (9.1.1).
 
 pub mod connector;
 mod contact;
+mod derived;
 mod directory;
 mod engine;
 mod fold;
@@ -95,6 +118,7 @@ mod persist;
 mod profile;
 pub mod search;
 mod sync;
+mod table;
 
 pub use connector::csv::{CsvConnector, CsvOptions, CsvSource};
 pub use connector::encoding::Encoding;
@@ -102,6 +126,7 @@ pub use connector::{
     ConnectionTest, Connector, ConnectorError, Location, ReadOutcome, RecordStream, SourceRecord,
 };
 pub use contact::Contact;
+pub use derived::DerivedError;
 pub use directory::{Directory, IgnoreReason, Mapping, MappingError, Target};
 pub use engine::{Allowed, DirectoryEngine, EngineError};
 pub use fold::fold;

@@ -47,6 +47,15 @@ pub trait Persistence: Send + Sync {
         generation: &Arc<Generation>,
         changes: &ChangeSet,
     ) -> Result<(), PersistError>;
+
+    /// The [`Generation::derived`] bytes saved by the last commit, if the
+    /// store keeps them: a restart then skips the dialing plan, folding and
+    /// sorting ([`Generation::restore`]). A store that does not keep them
+    /// leaves the default (`None`: rebuilt from the contacts).
+    fn load_derived(&self, directory: DirectoryId) -> Result<Option<Vec<u8>>, PersistError> {
+        let _ = directory;
+        Ok(None)
+    }
 }
 
 /// In-memory persistence; it can be told to fail the next commit (tests).
@@ -57,7 +66,8 @@ pub struct MemoryPersistence {
 }
 
 enum Saved {
-    Generation(Arc<Generation>),
+    /// A committed generation and its derived bytes, as a store keeps them.
+    Generation(Arc<Generation>, Vec<u8>),
     Contacts(Vec<Contact>),
 }
 
@@ -87,7 +97,7 @@ impl Persistence for MemoryPersistence {
             message: "lock poisoned".into(),
         })?;
         Ok(match saved.get(&directory) {
-            Some(Saved::Generation(g)) => g.contacts().to_vec(),
+            Some(Saved::Generation(g, _)) => g.contacts().to_vec(),
             Some(Saved::Contacts(c)) => c.clone(),
             None => Vec::new(),
         })
@@ -105,11 +115,26 @@ impl Persistence for MemoryPersistence {
                 message: "simulated write failure".into(),
             });
         }
+        let derived = generation.derived();
         let mut saved = self.saved.lock().map_err(|_| PersistError {
             directory,
             message: "lock poisoned".into(),
         })?;
-        saved.insert(directory, Saved::Generation(Arc::clone(generation)));
+        saved.insert(
+            directory,
+            Saved::Generation(Arc::clone(generation), derived),
+        );
         Ok(())
+    }
+
+    fn load_derived(&self, directory: DirectoryId) -> Result<Option<Vec<u8>>, PersistError> {
+        let saved = self.saved.lock().map_err(|_| PersistError {
+            directory,
+            message: "lock poisoned".into(),
+        })?;
+        Ok(match saved.get(&directory) {
+            Some(Saved::Generation(_, d)) => Some(d.clone()),
+            _ => None,
+        })
     }
 }

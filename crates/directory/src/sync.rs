@@ -248,7 +248,7 @@ impl DirectoryEngine {
                 }
                 numbers
             });
-            let mut accepted = Accepted::new(tx);
+            let mut accepted = Accepted::new(tx, hint);
             let read = read_all(
                 &mut *stream,
                 mapping,
@@ -335,13 +335,15 @@ struct Accepted {
 }
 
 impl Accepted {
-    fn new(tx: mpsc::SyncSender<Arc<Vec<Contact>>>) -> Self {
+    /// `hint`: the expected number of contacts (sizes the id map once
+    /// instead of rehashing it as it grows).
+    fn new(tx: mpsc::SyncSender<Arc<Vec<Contact>>>, hint: usize) -> Self {
         Self {
-            chunks: Vec::new(),
+            chunks: Vec::with_capacity(hint / CHUNK + 1),
             current: Vec::with_capacity(CHUNK),
             tx: Some(tx),
-            locations: Vec::new(),
-            seen: FastMap::default(),
+            locations: Vec::with_capacity(hint),
+            seen: FastMap::with_capacity_and_hasher(hint, Default::default()),
             collided: FastMap::default(),
         }
     }
