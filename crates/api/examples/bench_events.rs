@@ -65,6 +65,21 @@ fn parse() -> Result<Args, String> {
     Ok(a)
 }
 
+#[derive(serde::Deserialize)]
+struct Msg<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow, default)]
+    call: Option<CallMsg<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct CallMsg<'a> {
+    #[serde(rename = "callId")]
+    call_id: &'a str,
+    state: &'a str,
+}
+
 type Stamps = Arc<Mutex<HashMap<String, [Option<Instant>; 3]>>>;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -296,25 +311,23 @@ async fn full_path(args: &Args, (ceiling_cps, ceiling_eps): (f64, f64)) {
             while let Some(Ok(m)) = ws.next().await {
                 match m {
                     tokio_tungstenite::tungstenite::Message::Text(t) => {
-                        let v: Value = serde_json::from_str(&t).unwrap();
-                        if v["type"] == "hello" {
+                        // what a client reads of a message: its type, and a call's id and state
+                        let v: Msg = serde_json::from_str(&t).unwrap();
+                        if v.kind == "hello" {
                             continue;
                         }
                         received.fetch_add(1, Ordering::Relaxed);
-                        if v["type"] != "callState" {
-                            continue;
-                        }
-                        let stage = match v["call"]["state"].as_str() {
-                            Some("alerting") => 0,
-                            Some("connected") => 1,
-                            Some("null") => 2,
+                        let Some(call) = v.call else { continue };
+                        let stage = match call.state {
+                            "alerting" => 0,
+                            "connected" => 1,
+                            "null" => 2,
                             _ => continue,
                         };
-                        let call = v["call"]["callId"].as_str().unwrap_or_default();
                         if let Some(at) = stamps
                             .lock()
                             .ok()
-                            .and_then(|m| m.get(call).and_then(|s| s[stage]))
+                            .and_then(|m| m.get(call.call_id).and_then(|s| s[stage]))
                         {
                             lat.push(at.elapsed());
                         }

@@ -21,6 +21,31 @@ pub struct DomainTelephony {
     pub domain_name: String,
     pub engine: Telephony,
     pub started_at: SystemTime,
+    /// Recent events as JSON, slot `seq % JSON_CACHE`: every event stream
+    /// of the domain sends the same text, so it is serialised once.
+    json: std::sync::Mutex<Vec<Option<(u64, Arc<str>)>>>,
+}
+
+/// Events kept serialised per domain (a client queue's worth).
+const JSON_CACHE: usize = 4096;
+
+impl DomainTelephony {
+    /// The JSON text of event `seq`, made by `make` the first time.
+    pub fn event_json(&self, seq: u64, make: impl FnOnce() -> String) -> Arc<str> {
+        let slot = usize::try_from(seq % JSON_CACHE as u64).unwrap_or(0);
+        let mut cache = self.json.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() < JSON_CACHE {
+            cache.resize(JSON_CACHE, None);
+        }
+        if let Some((s, text)) = &cache[slot]
+            && *s == seq
+        {
+            return text.clone();
+        }
+        let text: Arc<str> = make().into();
+        cache[slot] = Some((seq, text.clone()));
+        text
+    }
 }
 
 /// Why a domain's telephony is not running.
@@ -160,6 +185,7 @@ impl TelephonyHub {
                         domain_name: name,
                         engine,
                         started_at: SystemTime::now(),
+                        json: Default::default(),
                     }),
                 );
                 Ok(true)

@@ -264,7 +264,7 @@ fn subscribe(
     company: i64,
     domain: i64,
     q: &EventQuery,
-) -> ApiResult<(Subscription, EventDto)> {
+) -> ApiResult<(Subscription, EventDto, Arc<DomainTelephony>)> {
     let cid = a.company(company)?;
     let d = st
         .telephony
@@ -334,7 +334,7 @@ fn subscribe(
                 last_seq: after,
                 devices: None,
             };
-            Ok((sub, hello))
+            Ok((sub, hello, d.clone()))
         }
         None => {
             let last = d.engine.bus().last_seq();
@@ -349,7 +349,7 @@ fn subscribe(
                 last_seq: last,
                 devices: Some(devices),
             };
-            Ok((sub, hello))
+            Ok((sub, hello, d.clone()))
         }
     }
 }
@@ -369,9 +369,9 @@ pub async fn websocket(
     Query(q): Query<EventQuery>,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
-    let (sub, hello) = subscribe(&st, &a, company, domain, &q)?;
+    let (sub, hello, d) = subscribe(&st, &a, company, domain, &q)?;
     Ok(upgrade
-        .on_upgrade(move |socket| pump(socket, sub, hello))
+        .on_upgrade(move |socket| pump(socket, sub, hello, d))
         .into_response())
 }
 
@@ -381,7 +381,14 @@ fn text(m: &EventDto) -> Message {
     ))
 }
 
-async fn pump(socket: WebSocket, mut sub: Subscription, hello: EventDto) {
+/// The JSON text of an event, shared by every stream of the domain.
+fn event_text(d: &DomainTelephony, e: &Envelope) -> Arc<str> {
+    d.event_json(e.seq, || {
+        serde_json::to_string(&EventDto::from_envelope(e)).unwrap_or_default()
+    })
+}
+
+async fn pump(socket: WebSocket, mut sub: Subscription, hello: EventDto, d: Arc<DomainTelephony>) {
     let (mut tx, mut rx) = socket.split();
     if send(&mut tx, text(&hello)).await.is_err() {
         return;
@@ -390,11 +397,12 @@ async fn pump(socket: WebSocket, mut sub: Subscription, hello: EventDto) {
         tokio::select! {
             got = sub.recv() => match got {
                 Ok(e) => {
-                    let mut batch = vec![text(&EventDto::from_envelope(&e))];
+                    let shared = |e: &Envelope| Message::Text(Utf8Bytes::from(event_text(&d, e).as_ref()));
+                    let mut batch = vec![shared(&e)];
                     // drain what is queued, then write it in one flush
                     while batch.len() < 256 {
                         match sub.try_recv() {
-                            Some(Ok(e)) => batch.push(text(&EventDto::from_envelope(&e))),
+                            Some(Ok(e)) => batch.push(shared(&e)),
                             _ => break,
                         }
                     }
@@ -468,7 +476,7 @@ pub async fn sse(
         q.stream = Some(stream.to_owned());
         q.after = seq.parse().ok();
     }
-    let (sub, hello) = subscribe(&st, &a, company, domain, &q)?;
+    let (sub, hello, d) = subscribe(&st, &a, company, domain, &q)?;
     let stream_name = match &hello {
         EventDto::Hello { stream, .. } => stream.clone(),
         _ => String::new(),
@@ -477,11 +485,13 @@ pub async fn sse(
     struct S {
         sub: Subscription,
         stream: Arc<str>,
+        domain: Arc<DomainTelephony>,
         done: bool,
     }
     let state = S {
         sub,
         stream: stream_name.into(),
+        domain: d,
         done: false,
     };
     let rest = futures_util::stream::unfold(state, |mut s| async move {
@@ -490,7 +500,10 @@ pub async fn sse(
         }
         match s.sub.recv().await {
             Ok(e) => {
-                let ev = sse_event(&EventDto::from_envelope(&e), &s.stream);
+                let ev = Event::default()
+                    .event(EventDto::from_envelope(&e).name())
+                    .id(format!("{}:{}", s.stream, e.seq))
+                    .data(event_text(&s.domain, &e).as_ref());
                 Some((Ok::<_, Infallible>(ev), s))
             }
             Err(reason) => {
