@@ -23,8 +23,11 @@ pub struct DomainTelephony {
     pub started_at: SystemTime,
     /// Recent events as JSON, slot `seq % JSON_CACHE`: every event stream
     /// of the domain sends the same text, so it is serialised once.
-    json: std::sync::Mutex<Vec<Option<(u64, Arc<str>)>>>,
+    json: std::sync::Mutex<Vec<JsonSlot>>,
 }
+
+/// One cached event text and its sequence number.
+type JsonSlot = Option<(u64, Arc<str>)>;
 
 /// Events kept serialised per domain (a client queue's worth).
 const JSON_CACHE: usize = 4096;
