@@ -1,0 +1,154 @@
+//! Async sources behind the engine's synchronous [`RecordStream`]: the
+//! producer (LDAP search, SQL query) runs on its own thread in a
+//! current-thread tokio runtime and hands records over in batches through a
+//! bounded channel. So at most `CHANNEL_DEPTH + 1` batches are in memory
+//! (the source's socket applies back-pressure beyond that), and reading
+//! the source overlaps with the engine mapping records on the caller's
+//! thread.
+
+use std::future::Future;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use twp_directory::{ConnectorError, Location, ReadOutcome, RecordStream, SourceRecord};
+
+/// Batches waiting in the channel.
+const CHANNEL_DEPTH: usize = 2;
+
+/// One record as read by a producer: values aligned with the asked fields.
+pub(crate) enum Item {
+    /// A readable record.
+    Record {
+        location: Location,
+        values: Vec<Option<String>>,
+    },
+    /// An unreadable record.
+    Skipped { location: Location, reason: String },
+}
+
+type Batch = Result<Vec<Item>, ConnectorError>;
+
+/// The producer's end.
+pub(crate) struct Sink {
+    tx: SyncSender<Batch>,
+    batch: Vec<Item>,
+    capacity: usize,
+}
+
+impl Sink {
+    /// Queues an item; false when the consumer is gone (stop producing).
+    pub(crate) fn push(&mut self, item: Item) -> bool {
+        self.batch.push(item);
+        if self.batch.len() >= self.capacity {
+            return self.flush();
+        }
+        true
+    }
+
+    /// Sends the queued items; false when the consumer is gone.
+    pub(crate) fn flush(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.capacity));
+        self.tx.send(Ok(batch)).is_ok()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Runs `produce` on a new thread; its records come out of the returned
+/// stream. An error returned by `produce` ends the stream with that error
+/// after the records already sent.
+pub(crate) fn spawn<F, Fut>(
+    name: &str,
+    batch: usize,
+    produce: F,
+) -> Result<PumpStream, ConnectorError>
+where
+    F: FnOnce(Sink) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), ConnectorError>>,
+{
+    let capacity = batch.clamp(1, 10_000);
+    let (tx, rx) = sync_channel(CHANNEL_DEPTH);
+    let error_tx = tx.clone();
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = error_tx.send(Err(ConnectorError::Connection(format!(
+                        "cannot start the connector's runtime: {e}"
+                    ))));
+                    return;
+                }
+            };
+            let sink = Sink {
+                tx,
+                batch: Vec::with_capacity(capacity),
+                capacity,
+            };
+            let result = runtime.block_on(produce(sink));
+            // The sink flushed its last batch when the future was dropped;
+            // an error goes after the records already sent.
+            if let Err(e) = result {
+                let _ = error_tx.send(Err(e));
+            }
+        })
+        .map_err(|e| ConnectorError::Connection(format!("cannot start a reader thread: {e}")))?;
+    Ok(PumpStream {
+        rx,
+        current: Vec::new().into_iter(),
+        done: false,
+        read: 0,
+    })
+}
+
+/// The consumer's end: a [`RecordStream`].
+pub(crate) struct PumpStream {
+    rx: Receiver<Batch>,
+    current: std::vec::IntoIter<Item>,
+    done: bool,
+    read: u64,
+}
+
+impl RecordStream for PumpStream {
+    fn next_record(&mut self, out: &mut SourceRecord) -> Result<ReadOutcome, ConnectorError> {
+        loop {
+            if let Some(item) = self.current.next() {
+                self.read += 1;
+                return Ok(match item {
+                    Item::Record { location, values } => {
+                        out.reset(location);
+                        for (i, v) in values.iter().enumerate() {
+                            if let Some(v) = v {
+                                out.set(i, v);
+                            }
+                        }
+                        ReadOutcome::Record
+                    }
+                    Item::Skipped { location, reason } => ReadOutcome::Skipped { location, reason },
+                });
+            }
+            if self.done {
+                return Ok(ReadOutcome::End);
+            }
+            match self.rx.recv() {
+                Ok(Ok(batch)) => self.current = batch.into_iter(),
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                // The producer finished and dropped its ends.
+                Err(_) => self.done = true,
+            }
+        }
+    }
+}
