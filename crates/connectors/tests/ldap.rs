@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use common::slapd::{self, Slapd};
-use twp_connectors::{LdapConnector, LdapSettings, Secret, and_equals};
+use twp_connectors::{LdapConnector, LdapSettings, Secret, Security, and_equals};
 use twp_dialplan::DialPlan;
 use twp_directory::generate::{Config, LdifSink, People, write_all};
 use twp_directory::{
@@ -210,6 +210,38 @@ fn bad_settings_name_the_setting() {
         ..settings(&server)
     });
     assert!(base.contains("Connection string"), "{base}");
+}
+
+#[test]
+fn ldaps_and_starttls() {
+    let server = Slapd::start_with(true, |out| {
+        let mut sink = LdifSink::new(&mut *out, slapd::PEOPLE);
+        write_all(CONFIG, &mut [&mut sink]).unwrap();
+    });
+    let e = engine();
+    let secure = [
+        (Security::Ldaps, server.tls_port.unwrap()),
+        (Security::StartTls, server.port),
+    ];
+    for (security, port) in secure {
+        let tls = LdapSettings {
+            security,
+            port: Some(port),
+            ..settings(&server)
+        };
+        // The test certificate is self-signed: refused unless accepted.
+        let refused = failure(tls.clone());
+        assert!(
+            refused.contains("connection failed"),
+            "{security:?}: {refused}"
+        );
+        let mut c = LdapConnector::new(LdapSettings {
+            accept_invalid_certificates: true,
+            ..tls
+        });
+        let r = e.synchronise(DirectoryId(1), &mut c).unwrap();
+        assert_eq!(r.rows_read, 400, "{security:?}");
+    }
 }
 
 #[test]

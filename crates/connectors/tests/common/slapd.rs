@@ -21,6 +21,8 @@ pub struct Slapd {
     child: Child,
     dir: PathBuf,
     pub port: u16,
+    /// The `ldaps://` port, when started with TLS.
+    pub tls_port: Option<u16>,
 }
 
 /// Installs slapd and ldap-utils from Debian when they are missing (tests
@@ -48,6 +50,12 @@ impl Slapd {
     /// Starts slapd with the base entries, then the entries of `ldif`
     /// (written by the caller, e.g. with `generate::LdifSink`).
     pub fn start(write_entries: impl FnOnce(&mut dyn Write)) -> Self {
+        Self::start_with(false, write_entries)
+    }
+
+    /// Like [`Self::start`]; with `tls`, a self-signed certificate for
+    /// 127.0.0.1 (openssl), StartTLS on the plain port and an `ldaps://` port.
+    pub fn start_with(tls: bool, write_entries: impl FnOnce(&mut dyn Write)) -> Self {
         ensure_installed();
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -57,6 +65,28 @@ impl Slapd {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("data")).unwrap();
+        let mut tls_conf = String::new();
+        if tls {
+            let made = Command::new("openssl")
+                .args([
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                ])
+                .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+                .arg(dir.join("key.pem"))
+                .arg("-out")
+                .arg(dir.join("cert.pem"))
+                .output()
+                .expect("run openssl");
+            assert!(
+                made.status.success(),
+                "openssl: {}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            tls_conf = format!(
+                "TLSCertificateFile {d}/cert.pem\nTLSCertificateKeyFile {d}/key.pem\n",
+                d = dir.display()
+            );
+        }
         let conf = dir.join("slapd.conf");
         std::fs::write(
             &conf,
@@ -69,6 +99,7 @@ impl Slapd {
                  pidfile {d}/slapd.pid\n\
                  argsfile {d}/slapd.args\n\
                  sizelimit unlimited\n\
+                 {tls_conf}\
                  database mdb\n\
                  maxsize 8589934592\n\
                  suffix \"{SUFFIX}\"\n\
@@ -108,9 +139,14 @@ impl Slapd {
             String::from_utf8_lossy(&add.stderr)
         );
         let port = free_port();
+        let tls_port = tls.then(free_port);
+        let mut urls = format!("ldap://127.0.0.1:{port}/");
+        if let Some(p) = tls_port {
+            urls.push_str(&format!(" ldaps://127.0.0.1:{p}/"));
+        }
         let child = Command::new(SLAPD)
             .arg("-h")
-            .arg(format!("ldap://127.0.0.1:{port}/"))
+            .arg(urls)
             .arg("-f")
             .arg(&conf)
             .args(["-d", "0"])
@@ -118,11 +154,18 @@ impl Slapd {
             .stderr(Stdio::null())
             .spawn()
             .expect("start slapd");
-        let server = Self { child, dir, port };
+        let server = Self {
+            child,
+            dir,
+            port,
+            tls_port,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "slapd did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
+        for p in [Some(port), tls_port].into_iter().flatten() {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(Instant::now() < deadline, "slapd did not listen on {p}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         server
     }
