@@ -373,3 +373,25 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn redacted_strings_never_show_the_password(
+            pwd in "[a-zA-Z0-9!@#%]{1,20}",
+            key in prop::sample::select(vec!["PWD", "pwd", "Password", " PWD "]),
+            rest in "X[A-Za-z]{0,7}=[a-z0-9.]{0,10}",
+        ) {
+            let cs = format!("Driver={{X}};{rest};{key}={pwd};Uid=u");
+            let shown = redact(&cs);
+            let parts: Vec<&str> = shown.split(';').collect();
+            prop_assert_eq!(parts.len(), 4);
+            prop_assert_eq!(parts[1], rest.as_str());
+            prop_assert_eq!(parts[2], format!("{key}=***"));
+        }
+    }
+}

@@ -152,3 +152,66 @@ impl RecordStream for PumpStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    fn counting(total: usize, made: Arc<AtomicUsize>) -> PumpStream {
+        spawn("test-pump", 100, move |mut sink| async move {
+            for i in 0..total {
+                made.fetch_add(1, Ordering::SeqCst);
+                let item = Item::Record {
+                    location: Location::Row(i as u64 + 1),
+                    values: vec![Some(i.to_string())],
+                };
+                if !sink.push(item) {
+                    return Ok(());
+                }
+            }
+            Err(ConnectorError::Format("source broke at the end".into()))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn bounded_and_stops_when_the_reader_goes() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let mut stream = counting(1_000_000, Arc::clone(&made));
+        let mut record = SourceRecord::new(1);
+        for i in 0..10 {
+            assert_eq!(
+                stream.next_record(&mut record).unwrap(),
+                ReadOutcome::Record
+            );
+            assert_eq!(record.get(0), Some(i.to_string().as_str()));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        // At most the batch being read, the channel's and the one being filled.
+        let ahead = made.load(Ordering::SeqCst);
+        assert!(ahead <= 100 * (CHANNEL_DEPTH + 2) + 1, "{ahead}");
+        drop(stream);
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(made.load(Ordering::SeqCst) <= ahead + 1);
+    }
+
+    #[test]
+    fn records_then_the_error() {
+        let mut stream = counting(250, Arc::new(AtomicUsize::new(0)));
+        let mut record = SourceRecord::new(1);
+        for _ in 0..250 {
+            assert_eq!(
+                stream.next_record(&mut record).unwrap(),
+                ReadOutcome::Record
+            );
+        }
+        assert_eq!(record.location(), Some(&Location::Row(250)));
+        let e = stream.next_record(&mut record).unwrap_err();
+        assert_eq!(e.to_string(), "source broke at the end");
+        assert_eq!(stream.next_record(&mut record).unwrap(), ReadOutcome::End);
+    }
+}
