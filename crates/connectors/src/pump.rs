@@ -25,11 +25,18 @@ pub(crate) enum Item {
     Skipped { location: Location, reason: String },
 }
 
-type Batch = Result<Vec<Item>, ConnectorError>;
+/// What goes through the channel. The end is explicit: a producer that
+/// dies (panics) without saying `End` must not pass for a complete source,
+/// or a sync would delete the contacts it did not read.
+enum Message {
+    Batch(Vec<Item>),
+    End,
+    Failed(ConnectorError),
+}
 
 /// The producer's end.
 pub(crate) struct Sink {
-    tx: SyncSender<Batch>,
+    tx: SyncSender<Message>,
     batch: Vec<Item>,
     capacity: usize,
 }
@@ -50,7 +57,7 @@ impl Sink {
             return true;
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.capacity));
-        self.tx.send(Ok(batch)).is_ok()
+        self.tx.send(Message::Batch(batch)).is_ok()
     }
 }
 
@@ -84,7 +91,7 @@ where
             {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = error_tx.send(Err(ConnectorError::Connection(format!(
+                    let _ = error_tx.send(Message::Failed(ConnectorError::Connection(format!(
                         "cannot start the connector's runtime: {e}"
                     ))));
                     return;
@@ -98,9 +105,10 @@ where
             let result = runtime.block_on(produce(sink));
             // The sink flushed its last batch when the future was dropped;
             // an error goes after the records already sent.
-            if let Err(e) = result {
-                let _ = error_tx.send(Err(e));
-            }
+            let _ = error_tx.send(match result {
+                Ok(()) => Message::End,
+                Err(e) => Message::Failed(e),
+            });
         })
         .map_err(|e| ConnectorError::Connection(format!("cannot start a reader thread: {e}")))?;
     Ok(PumpStream {
@@ -113,7 +121,7 @@ where
 
 /// The consumer's end: a [`RecordStream`].
 pub(crate) struct PumpStream {
-    rx: Receiver<Batch>,
+    rx: Receiver<Message>,
     current: std::vec::IntoIter<Item>,
     done: bool,
     read: u64,
@@ -141,13 +149,19 @@ impl RecordStream for PumpStream {
                 return Ok(ReadOutcome::End);
             }
             match self.rx.recv() {
-                Ok(Ok(batch)) => self.current = batch.into_iter(),
-                Ok(Err(e)) => {
+                Ok(Message::Batch(batch)) => self.current = batch.into_iter(),
+                Ok(Message::End) => self.done = true,
+                Ok(Message::Failed(e)) => {
                     self.done = true;
                     return Err(e);
                 }
-                // The producer finished and dropped its ends.
-                Err(_) => self.done = true,
+                Err(_) => {
+                    self.done = true;
+                    return Err(ConnectorError::Connection(format!(
+                        "the reader thread stopped unexpectedly after {} records",
+                        self.read
+                    )));
+                }
             }
         }
     }
@@ -197,6 +211,26 @@ mod tests {
         drop(stream);
         std::thread::sleep(Duration::from_millis(100));
         assert!(made.load(Ordering::SeqCst) <= ahead + 1);
+    }
+
+    #[test]
+    fn a_dead_producer_is_an_error_not_an_end() {
+        let mut stream = spawn("test-pump", 10, |mut sink| async move {
+            sink.push(Item::Record {
+                location: Location::Row(1),
+                values: vec![None],
+            });
+            sink.flush();
+            panic!("producer bug");
+        })
+        .unwrap();
+        let mut record = SourceRecord::new(1);
+        assert_eq!(
+            stream.next_record(&mut record).unwrap(),
+            ReadOutcome::Record
+        );
+        let e = stream.next_record(&mut record).unwrap_err().to_string();
+        assert!(e.contains("stopped unexpectedly after 1 records"), "{e}");
     }
 
     #[test]
