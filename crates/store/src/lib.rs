@@ -32,6 +32,8 @@ pub mod users;
 pub use error::StoreError;
 pub use page::{Page, PageRequest};
 pub use pool::{Backend, Conn, Store, StoreOptions, Tx};
+/// The connection store functions take (a [`Tx`] or a [`Conn`] derefs to it).
+pub use sqlx::AnyConnection;
 
 /// Milliseconds since the Unix epoch, the store's time unit.
 pub fn now_ms() -> i64 {
