@@ -9,6 +9,12 @@
 //! next step when installations outgrow it.
 //!
 //! Without a valid license in force every application has 0 seats.
+//!
+//! # Not done here
+//! - Directories, intercom groups and phone queues as grant objects or
+//!   subjects (no store tables yet: refused with `not_available`).
+//! - User login for the web apps (guide 6), the demo's key pair and
+//!   license, and an engine cached in `AppState`.
 
 use axum::http::StatusCode;
 use twp_access::authz::{Engine, GrantError, SeatLimits};
