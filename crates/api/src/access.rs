@@ -4,9 +4,9 @@
 //! The engine is rebuilt from the store for each request that needs it,
 //! inside the request's transaction: it is always consistent with users,
 //! groups and members changed by any other endpoint, with no cache to
-//! invalidate. `cargo run --release -p twp-store --example bench_access`
-//! measures the cost; caching it in `AppState` (invalidated on write) is the
-//! next step when installations outgrow it.
+//! invalidate. The cost (one scan of users, groups, members and grants per
+//! grant write or explain) is not measured yet; caching the engine in
+//! `AppState`, invalidated on write, is the next step when it matters.
 //!
 //! Without a valid license in force every application has 0 seats.
 //!
@@ -14,7 +14,7 @@
 //! - Directories, intercom groups and phone queues as grant objects or
 //!   subjects (no store tables yet: refused with `not_available`).
 //! - User login for the web apps (guide 6), the demo's key pair and
-//!   license, and an engine cached in `AppState`.
+//!   license, an engine cached in `AppState` and its benchmark.
 
 use axum::http::StatusCode;
 use twp_access::authz::{Engine, GrantError, SeatLimits};
