@@ -37,8 +37,9 @@
 //!   (`ParamDef::guide_default == false`).
 //!
 //! # Not done here
-//! - Persistence, the HTTP API and the `twp license` CLI wiring (other
-//!   engineers); the LDAP network bind and Windows negotiation.
+//! - Persistence, the HTTP API and the `twp license` CLI live in
+//!   `twp-store` (`grants`, `parameters`, `licenses`), `twp-api` and `twp`;
+//!   the LDAP network bind and Windows negotiation are not done.
 //! - Seat limits are not enforced when a snapshot is loaded (a smaller
 //!   license must not make the server unbootable); the usage shows it.
 //! - `visible` lists a grant on a group of owners as the group; it does not

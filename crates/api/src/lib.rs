@@ -2,6 +2,7 @@
 //! document and reference page, health and metrics. The only crate that
 //! knows HTTP and JSON shapes.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -54,6 +55,9 @@ pub use state::{ApiSettings, AppState};
         (name = "events", description = "Live telephony events over WebSocket or SSE"),
         (name = "telephony", description = "Telephony maintenance: links and device states (guide 10.4–10.5)"),
         (name = "demo", description = "Demo only: the simulated PBX's outside world (present in `twp demo`)"),
+        (name = "grants", description = "Authorizations: who may use or see what (guide 7.4)"),
+        (name = "parameters", description = "Application parameters per level and their resolution (guide 9, 10.2)"),
+        (name = "licenses", description = "Installation id, license file and seats (guide 3.3.1-3.3.2)"),
         (name = "audit", description = "Audit log of administrative changes"),
         (name = "system", description = "Health and metrics"),
     )
@@ -133,6 +137,18 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(demo::answer))
         .routes(routes!(demo::hang_up))
         .routes(routes!(demo::drop_links))
+        .routes(routes!(grants::list, grants::add))
+        .routes(routes!(grants::remove))
+        .routes(routes!(grants::explain))
+        .routes(routes!(parameters::list_catalogue))
+        .routes(routes!(parameters::list_defaults))
+        .routes(routes!(parameters::set_default, parameters::unset_default))
+        .routes(routes!(parameters::list_values))
+        .routes(routes!(parameters::set_value, parameters::unset_value))
+        .routes(routes!(parameters::set_rank))
+        .routes(routes!(parameters::resolve))
+        .routes(routes!(licenses::get, licenses::load))
+        .routes(routes!(licenses::usage))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.

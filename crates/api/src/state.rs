@@ -55,6 +55,8 @@ pub struct AppState {
     pub tickets: Arc<crate::tickets::Tickets>,
     /// The simulated PBX's outside world, in `twp demo` only.
     pub scenario: Option<Arc<dyn crate::scenario::PbxScenario>>,
+    /// Public keys whose license signatures this server accepts.
+    pub trusted_keys: Arc<Vec<twp_access::license::VerifyingKey>>,
 }
 
 impl AppState {
@@ -70,7 +72,13 @@ impl AppState {
             telephony: Arc::new(crate::hub::TelephonyHub::new()),
             tickets: Arc::new(crate::tickets::Tickets::default()),
             scenario: None,
+            trusted_keys: Arc::new(Vec::new()),
         }
+    }
+
+    pub fn with_trusted_keys(mut self, keys: Vec<twp_access::license::VerifyingKey>) -> Self {
+        self.trusted_keys = Arc::new(keys);
+        self
     }
 
     pub fn with_scenario(mut self, s: Arc<dyn crate::scenario::PbxScenario>) -> Self {

@@ -14,9 +14,12 @@ pub mod companies;
 pub mod dialplans;
 pub mod domains;
 mod error;
+pub mod grants;
 pub mod groups;
+pub mod licenses;
 mod migrate;
 mod page;
+pub mod parameters;
 pub mod pbx_links;
 mod pool;
 mod rowjson;
@@ -29,6 +32,8 @@ pub mod users;
 pub use error::StoreError;
 pub use page::{Page, PageRequest};
 pub use pool::{Backend, Conn, Store, StoreOptions, Tx};
+/// The connection store functions take (a [`Tx`] or a [`Conn`] derefs to it).
+pub use sqlx::AnyConnection;
 
 /// Milliseconds since the Unix epoch, the store's time unit.
 pub fn now_ms() -> i64 {

@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_pbx_links.sql"),
         postgres: include_str!("../migrations/postgres/0003_pbx_links.sql"),
     },
+    Migration {
+        version: 4,
+        name: "access",
+        sqlite: include_str!("../migrations/sqlite/0004_access.sql"),
+        postgres: include_str!("../migrations/postgres/0004_access.sql"),
+    },
 ];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations

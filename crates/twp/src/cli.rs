@@ -106,6 +106,60 @@ Examples:
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// License issuer's tools: signing keys, signing and reading license files.
+    License {
+        #[command(subcommand)]
+        command: LicenseCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// Create a signing key pair: DIR/license.key (secret) and DIR/license.pub.
+    #[command(after_help = "\
+Example:
+  twp license keygen --out keys/
+Then put the printed line in the servers' twp.toml:
+  [licenses]
+  trusted_keys = [\"<the base64 line of license.pub>\"]
+Keep license.key off the servers: whoever holds it can issue licenses.")]
+    Keygen {
+        /// Folder to write the two key files to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a license body and print the complete license file.
+    #[command(after_help = "\
+Example: write body.txt with the installation id shown by the console
+(GET /api/v1/license):
+  TWP LICENSE 1
+  customer: ACME SA
+  installation: 7QH2KC-0M4XRT-9D2F1A-BB3E8W
+  expires: 2027-12-31
+  seats.caller: 100
+  seats.alerter: 10
+then:
+  twp license sign --key keys/license.key body.txt > acme.lic
+Applications: caller, alerter, stats, stats-admin, soft-phone, rules, videoshare, toolkit.")]
+    Sign {
+        /// The secret key file written by `twp license keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// The license body (an existing signature line is replaced).
+        body: PathBuf,
+    },
+    /// Print a license file's content, expiry and signature status.
+    #[command(after_help = "\
+Examples:
+  twp license inspect acme.lic
+  twp license inspect acme.lic --key keys/license.pub
+Exit status 1 when --key is given and the signature is not valid for it.")]
+    Inspect {
+        file: PathBuf,
+        /// Public key files to check the signature against; repeatable.
+        #[arg(long)]
+        key: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,6 +30,15 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
+    pub licenses: LicensesConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LicensesConfig {
+    /// Public keys (the base64 line of `license.pub`) whose signatures
+    /// this server accepts on license files.
+    pub trusted_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -74,6 +83,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             security: SecurityConfig::default(),
             log: LogConfig::default(),
+            licenses: LicensesConfig::default(),
         }
     }
 }
@@ -180,7 +190,22 @@ impl Config {
                 "database.url must be empty (SQLite in data_dir), sqlite://PATH or postgres://USER@HOST/DB",
             ));
         }
+        for (i, k) in self.licenses.trusted_keys.iter().enumerate() {
+            crate::license::trusted_key(k).map_err(|e| ConfigError::Invalid {
+                origin: "configuration".into(),
+                message: format!("licenses.trusted_keys[{i}]: {e}"),
+            })?;
+        }
         Ok(())
+    }
+
+    /// The trusted license keys (checked by `load`).
+    pub fn trusted_keys(&self) -> Vec<twp_access::license::VerifyingKey> {
+        self.licenses
+            .trusted_keys
+            .iter()
+            .filter_map(|k| crate::license::trusted_key(k).ok())
+            .collect()
     }
 
     pub fn database_url(&self) -> String {
@@ -249,6 +274,25 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn trusted_license_keys_are_checked() {
+        let key = twp_access::license::keygen().unwrap();
+        let text = twp_access::license::public_key_text(&key.verifying_key());
+        let line = text.lines().nth(1).unwrap();
+        let c = Config::load(
+            None,
+            env(&[("TWP_LICENSES__TRUSTED_KEYS", &format!("[\"{line}\"]"))]),
+        )
+        .unwrap();
+        assert_eq!(c.trusted_keys(), vec![key.verifying_key()]);
+        let e = Config::load(
+            None,
+            env(&[("TWP_LICENSES__TRUSTED_KEYS", "[\"not a key\"]")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("licenses.trusted_keys[0]"), "{e}");
     }
 
     #[test]

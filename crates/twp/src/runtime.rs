@@ -8,7 +8,9 @@ use twp_api::crypto::SecretBox;
 use twp_api::{AppState, bootstrap};
 use twp_store::{Store, StoreOptions};
 
-use crate::cli::{AdminCommand, Cli, Command, ConfigCommand, CstaCommand, DialplanCommand};
+use crate::cli::{
+    AdminCommand, Cli, Command, ConfigCommand, CstaCommand, DialplanCommand, LicenseCommand,
+};
 use crate::config::{Config, EXAMPLE};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -90,6 +92,21 @@ pub fn run(cli: Cli) -> Result<(), BoxError> {
             let cfg = Config::load(config.as_deref(), std::env::vars())?;
             println!("configuration is valid:\n{cfg:#?}");
             Ok(())
+        }
+        Command::License {
+            command: LicenseCommand::Keygen { out },
+        } => crate::license::keygen_to(&out),
+        Command::License {
+            command: LicenseCommand::Sign { key, body },
+        } => crate::license::sign_file(&key, &body),
+        Command::License {
+            command: LicenseCommand::Inspect { file, key },
+        } => {
+            if crate::license::inspect_file(&file, &key)? {
+                Ok(())
+            } else {
+                Err("the signature is not valid for the given keys".into())
+            }
         }
         Command::Serve {
             config,
@@ -265,7 +282,8 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     if demo {
         crate::demo::print_banner(addr, &cfg.data_dir, logins);
     }
-    let mut state = AppState::new(store.clone(), secrets, cfg.api_settings());
+    let mut state = AppState::new(store.clone(), secrets, cfg.api_settings())
+        .with_trusted_keys(cfg.trusted_keys());
     let pbx = if demo {
         let pbx = crate::demo::DemoPbx::start(&store).await?;
         tracing::info!(address = %pbx.address, "demo PBX simulator started");
