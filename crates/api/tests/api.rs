@@ -2,145 +2,15 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
+#[macro_use]
+mod common;
+
 use std::time::Duration;
 
-use reqwest::{Client, Method, StatusCode};
+use common::{App, Backend};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use twp_api::crypto::SecretBox;
-use twp_api::{ApiSettings, AppState, bootstrap};
-use twp_store::Backend;
-use twp_store::testing::TestDb;
-
-struct App {
-    base: String,
-    http: Client,
-    db: Option<TestDb>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-struct Resp {
-    status: StatusCode,
-    body: Value,
-    retry_after: Option<String>,
-    text: String,
-}
-
-impl App {
-    async fn spawn(backend: Backend) -> Self {
-        let db = TestDb::new(backend).await;
-        bootstrap::ensure_boot_admin(&db.store).await.unwrap();
-        let settings = ApiSettings {
-            max_failed_logins: 3,
-            failure_delay: Duration::from_millis(1),
-            ..Default::default()
-        };
-        let state = AppState::new(
-            db.store.clone(),
-            SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
-            settings,
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(twp_api::serve(listener, state, async move {
-            let _ = rx.await;
-        }));
-        Self {
-            base: format!("http://{addr}"),
-            http: Client::new(),
-            db: Some(db),
-            shutdown: Some(tx),
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(s) = self.shutdown.take() {
-            let _ = s.send(());
-        }
-        if let Some(db) = self.db.take() {
-            db.drop_db().await;
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Resp {
-        let mut r = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let resp = r.send().await.unwrap();
-        let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            body,
-            retry_after,
-            text,
-        }
-    }
-
-    async fn get(&self, path: &str, t: &str) -> Resp {
-        self.call(Method::GET, path, Some(t), None).await
-    }
-    async fn post(&self, path: &str, t: &str, b: Value) -> Resp {
-        self.call(Method::POST, path, Some(t), Some(b)).await
-    }
-    async fn patch(&self, path: &str, t: &str, b: Value) -> Resp {
-        self.call(Method::PATCH, path, Some(t), Some(b)).await
-    }
-    async fn put(&self, path: &str, t: &str, b: Value) -> Resp {
-        self.call(Method::PUT, path, Some(t), Some(b)).await
-    }
-    async fn delete(&self, path: &str, t: &str) -> Resp {
-        self.call(Method::DELETE, path, Some(t), None).await
-    }
-
-    async fn login(&self, name: &str, password: &str) -> Resp {
-        self.call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"name": name, "password": password})),
-        )
-        .await
-    }
-
-    /// Leaves boot mode: `tws` gets a real password; returns a token.
-    async fn super_token(&self) -> String {
-        let r = self.login("tws", "tws").await;
-        let t = r.body["token"].as_str().unwrap().to_owned();
-        let r = self
-            .post(
-                "/api/v1/auth/password",
-                &t,
-                json!({"currentPassword": "tws", "newPassword": "correct horse battery"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-        let r = self.login("tws", "correct horse battery").await;
-        r.body["token"].as_str().unwrap().to_owned()
-    }
-}
-
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { let app = super::App::spawn(super::Backend::Sqlite).await; super::$name(&app).await; app.stop().await; } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { let app = super::App::spawn(super::Backend::Postgres).await; super::$name(&app).await; app.stop().await; } )* }
-    };
-}
+use twp_api::ApiSettings;
 
 both_backends!(
     boot_mode_blocks_everything_until_the_password_changes,
@@ -1238,30 +1108,13 @@ async fn telephony_through_the_api() {
     .unwrap();
     let addr = running.addrs[0];
 
-    let db = TestDb::new(Backend::Sqlite).await;
-    bootstrap::ensure_boot_admin(&db.store).await.unwrap();
     let trace_dir = std::env::temp_dir().join(format!("twp-traces-{}", std::process::id()));
-    let state = AppState::new(
-        db.store.clone(),
-        SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
-        ApiSettings {
-            trace_dir: Some(trace_dir.clone()),
-            ..ApiSettings::default()
-        },
-    )
-    .with_scenario(std::sync::Arc::new(SimScenario(running.simulator.clone())));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(twp_api::serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
-    let app = App {
-        base: format!("http://{host}"),
-        http: Client::new(),
-        db: Some(db),
-        shutdown: Some(stop),
+    let settings = ApiSettings {
+        trace_dir: Some(trace_dir.clone()),
+        ..ApiSettings::default()
     };
+    let scenario = std::sync::Arc::new(SimScenario(running.simulator.clone()));
+    let app = App::spawn_with(Backend::Sqlite, settings, |s| s.with_scenario(scenario)).await;
     let t = app.super_token().await;
     let r = app.get("/api/v1/telephony/providers", &t).await;
     assert_eq!(r.body["code"], "telephony_not_configured", "{}", r.text);
