@@ -1,20 +1,26 @@
 //! Glue between the store and the `twp-access` engine: the installation id,
 //! the license in force and the authorization engine.
 //!
-//! The engine is rebuilt from the store for each request that needs it,
-//! inside the request's transaction: it is always consistent with users,
-//! groups and members changed by any other endpoint, with no cache to
-//! invalidate. The cost (one scan of users, groups, members and grants per
-//! grant write or explain) is not measured yet; caching the engine in
-//! `AppState`, invalidated on write, is the next step when it matters.
+//! The engine is cached in `AppState` ([`EngineCache`]) and rebuilt from
+//! the store only when it may be stale. A cached engine is current when
+//! (1) the process's access generation has not moved — it is bumped after
+//! every successful write request that may change users, groups, members,
+//! domains, companies, licenses or parameters (`lib.rs`, `bump_access`);
+//! (2) the store's grant version is the one it was built at — grant writes
+//! bump it in their transaction on every node, and update the cached engine
+//! in place, so a series of grant writes does not rebuild; (3) the day has
+//! not changed (a license expires at midnight).
 //!
 //! Without a valid license in force every application has 0 seats.
 //!
 //! # Not done here
 //! - Directories, intercom groups and phone queues as grant objects or
 //!   subjects (no store tables yet: refused with `not_available`).
-//! - User login for the web apps (guide 6), the demo's key pair and
-//!   license, an engine cached in `AppState` and its benchmark.
+//! - Another cluster node's user, group or member changes do not reach
+//!   this node's cache until its next grant write or generation bump.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use twp_access::authz::{Engine, GrantError, SeatLimits};
@@ -59,13 +65,124 @@ pub async fn seat_limits(st: &AppState, c: &mut AnyConnection) -> Result<SeatLim
     })
 }
 
-/// The engine for the whole installation, with the license's seat limits.
-pub async fn engine(st: &AppState, c: &mut AnyConnection) -> Result<Engine, ApiError> {
+/// Builds the engine for the whole installation from the store, with the
+/// license's seat limits.
+async fn build(st: &AppState, c: &mut AnyConnection) -> Result<Engine, ApiError> {
     let limits = seat_limits(st, &mut *c).await?;
     let snapshot = twp_store::grants::snapshot(c).await?;
     let mut engine = Engine::from_snapshot(snapshot).map_err(ApiError::internal)?;
     engine.set_seat_limits(limits);
     Ok(engine)
+}
+
+/// What a cached engine was built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    generation: u64,
+    grant_version: i64,
+    day: i64,
+}
+
+/// One engine for the installation, kept between requests (see the
+/// module documentation for when it is current).
+#[derive(Default)]
+pub struct EngineCache {
+    generation: AtomicU64,
+    slot: Mutex<Option<(Stamp, Arc<Engine>)>>,
+}
+
+impl EngineCache {
+    /// Marks every cached engine stale: called after a write that may
+    /// change what the engine holds.
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn stamp(&self, grant_version: i64) -> Stamp {
+        Stamp {
+            generation: self.generation.load(Ordering::SeqCst),
+            grant_version,
+            day: Date::today().days_since_epoch(),
+        }
+    }
+
+    fn get(&self, want: Stamp) -> Option<Arc<Engine>> {
+        let slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref()
+            .filter(|(s, _)| *s == want)
+            .map(|(_, e)| Arc::clone(e))
+    }
+
+    fn take(&self, want: Stamp) -> Option<Arc<Engine>> {
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some((s, e)) if s == want => Some(e),
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    }
+
+    fn put(&self, stamp: Stamp, engine: Arc<Engine>) {
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        // A stamp read before the last bump can only be stale.
+        if stamp.generation == self.generation.load(Ordering::SeqCst) {
+            *slot = Some((stamp, engine));
+        }
+    }
+}
+
+/// The engine for reading (checks, explain, usage): the cached one when
+/// current, else rebuilt and cached.
+pub async fn engine(st: &AppState, c: &mut AnyConnection) -> Result<Arc<Engine>, ApiError> {
+    // The stamp is read before the data: a write landing in between makes
+    // the stamp stale, never the cache wrong.
+    let stamp = st
+        .engines
+        .stamp(twp_store::grants::version(&mut *c).await?);
+    if let Some(e) = st.engines.get(stamp) {
+        return Ok(e);
+    }
+    let e = Arc::new(build(st, c).await?);
+    st.engines.put(stamp, Arc::clone(&e));
+    Ok(e)
+}
+
+/// The engine for a grant write, inside its transaction after
+/// `grants::lock_for_write` returned `version`: the cached engine when it
+/// is the state just before this write, else rebuilt. The caller updates
+/// it and hands it back with [`GrantWrite::done`] after committing.
+pub async fn engine_for_grant_write(
+    st: &AppState,
+    c: &mut AnyConnection,
+    version: i64,
+) -> Result<GrantWrite, ApiError> {
+    let before = st.engines.stamp(version - 1);
+    let engine = match st.engines.take(before) {
+        Some(e) => Arc::unwrap_or_clone(e),
+        None => build(st, c).await?,
+    };
+    Ok(GrantWrite {
+        engine,
+        after: Stamp {
+            grant_version: version,
+            ..before
+        },
+    })
+}
+
+/// An engine being updated by one grant write.
+pub struct GrantWrite {
+    pub engine: Engine,
+    after: Stamp,
+}
+
+impl GrantWrite {
+    /// Caches the updated engine once the write is committed.
+    pub fn done(self, st: &AppState) {
+        st.engines.put(self.after, Arc::new(self.engine));
+    }
 }
 
 /// A refused grant, with the engine's message naming the rule or numbers.

@@ -12,10 +12,12 @@ pub mod error;
 pub mod hub;
 mod limiter;
 mod metrics;
+pub mod reach;
 mod routes;
 pub mod scenario;
 mod state;
 mod tickets;
+pub mod user_auth;
 mod validate;
 
 use std::net::SocketAddr;
@@ -44,6 +46,7 @@ pub use state::{ApiSettings, AppState};
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Administrator login, logout, password (boot mode)"),
+        (name = "user-auth", description = "User login for the web apps and API clients (guide 6): TWS, LDAP, None, Windows; sessions"),
         (name = "companies", description = "Companies: independent tenants (guide 3.1)"),
         (name = "domains", description = "Domains of a company (guide 3.1)"),
         (name = "dialplan", description = "Dialing plan of a domain and its tester (guide 5)"),
@@ -85,6 +88,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
+        .routes(routes!(user_auth::login))
+        .routes(routes!(user_auth::logout))
+        .routes(routes!(user_auth::whoami))
+        .routes(routes!(user_auth::list_sessions, user_auth::revoke_all))
+        .routes(routes!(user_auth::revoke_one))
         .routes(routes!(companies::list, companies::create))
         .routes(routes!(
             companies::get,
@@ -168,11 +176,51 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            bump_access,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Write requests that cannot change what the access engine holds (users,
+/// groups, members, domains, companies, license): telephony, sessions, and
+/// grants, which keep the cached engine current themselves.
+const ACCESS_NEUTRAL: &[&str] = &[
+    "/grants",
+    "/phones/",
+    "/events/",
+    "/telephony",
+    "/links",
+    "/traces",
+    "/dialplan",
+    "/demo/",
+    "/auth/",
+    "/sessions",
+];
+
+/// Marks the cached access engine stale after every successful write
+/// request, except those known not to concern it: a new endpoint is
+/// covered by default (at the cost of a rebuild), never forgotten.
+async fn bump_access(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let write = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let neutral = ACCESS_NEUTRAL.iter().any(|p| req.uri().path().contains(p));
+    let resp = next.run(req).await;
+    if write && !neutral && resp.status().is_success() {
+        st.engines.bump();
+    }
+    resp
 }
 
 /// Serves the application on `listener` until `shutdown` completes.

@@ -25,6 +25,16 @@ pub struct ApiSettings {
     /// Where PDU traces are written (one folder per domain); `None`: traces
     /// are not available.
     pub trace_dir: Option<std::path::PathBuf>,
+    /// How long a user session lives (guide 6: the web apps' login).
+    pub user_session_ttl: Duration,
+    /// How long a user session lives when the user ticked "save".
+    pub user_saved_session_ttl: Duration,
+    /// Reverse proxies whose Windows user header is believed (guide 6.2).
+    pub trusted_proxies: twp_access::auth::TrustedProxies,
+    /// The header a trusted proxy puts the Windows user name in.
+    pub sso_header: String,
+    /// Connection and bind timeout of the LDAP method.
+    pub ldap_timeout: Duration,
 }
 
 impl Default for ApiSettings {
@@ -36,6 +46,11 @@ impl Default for ApiSettings {
             max_failed_logins_per_client: 20,
             failure_delay: Duration::from_millis(250),
             trace_dir: None,
+            user_session_ttl: Duration::from_secs(8 * 3600),
+            user_saved_session_ttl: Duration::from_secs(30 * 24 * 3600),
+            trusted_proxies: twp_access::auth::TrustedProxies::default(),
+            sso_header: "X-Remote-User".into(),
+            ldap_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -57,6 +72,8 @@ pub struct AppState {
     pub scenario: Option<Arc<dyn crate::scenario::PbxScenario>>,
     /// Public keys whose license signatures this server accepts.
     pub trusted_keys: Arc<Vec<twp_access::license::VerifyingKey>>,
+    /// The authorization engine, kept between requests.
+    pub engines: Arc<crate::access::EngineCache>,
 }
 
 impl AppState {
@@ -73,6 +90,7 @@ impl AppState {
             tickets: Arc::new(crate::tickets::Tickets::default()),
             scenario: None,
             trusted_keys: Arc::new(Vec::new()),
+            engines: Arc::new(crate::access::EngineCache::default()),
         }
     }
 

@@ -169,12 +169,25 @@ pub async fn home(
 
 /// Makes concurrent grant writers queue: on PostgreSQL the updated row
 /// stays locked until the transaction ends, so two requests cannot both
-/// count the same free seat. SQLite has a single writer anyway.
-pub async fn lock_for_write(c: &mut AnyConnection) -> Result<(), StoreError> {
-    sqlx::query("UPDATE installation SET grant_version = grant_version + 1 WHERE id = 1")
-        .execute(c)
+/// count the same free seat. SQLite has a single writer anyway. Returns
+/// the grant version this transaction will commit (0 before the
+/// installation row exists): an engine built at version `v - 1` is
+/// current for this writer.
+pub async fn lock_for_write(c: &mut AnyConnection) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "UPDATE installation SET grant_version = grant_version + 1 WHERE id = 1 RETURNING grant_version",
+    )
+    .fetch_optional(c)
+    .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
+}
+
+/// The committed grant version (bumped by every grant write, on any node).
+pub async fn version(c: &mut AnyConnection) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT grant_version FROM installation WHERE id = 1")
+        .fetch_optional(c)
         .await?;
-    Ok(())
+    Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
 }
 
 /// Stores a grant already validated by the engine. Subject and owner must

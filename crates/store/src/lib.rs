@@ -27,6 +27,7 @@ mod sqlbuild;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod user_sessions;
 pub mod users;
 
 pub use error::StoreError;

@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_access.sql"),
         postgres: include_str!("../migrations/postgres/0004_access.sql"),
     },
+    Migration {
+        version: 5,
+        name: "user_sessions",
+        sqlite: include_str!("../migrations/sqlite/0005_user_sessions.sql"),
+        postgres: include_str!("../migrations/postgres/0005_user_sessions.sql"),
+    },
 ];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations

@@ -312,7 +312,10 @@ async fn installation_seed_and_licenses(db: &TestDb) {
     let again = licenses::ensure_seed(&mut tx, "bb").await.unwrap();
     assert_eq!((first.as_str(), again.as_str()), ("aa", "aa"));
     // The write lock on the installation row works once it exists.
-    grants::lock_for_write(&mut tx).await.unwrap();
+    let v = grants::version(&mut tx).await.unwrap();
+    assert_eq!(grants::lock_for_write(&mut tx).await.unwrap(), v + 1);
+    assert_eq!(grants::lock_for_write(&mut tx).await.unwrap(), v + 2);
+    assert_eq!(grants::version(&mut tx).await.unwrap(), v + 2);
     assert!(licenses::current(&mut tx).await.unwrap().is_none());
     licenses::insert(&mut tx, "one", "ACME", "2030-01-01", "tws")
         .await

@@ -31,6 +31,43 @@ pub struct Config {
     pub security: SecurityConfig,
     pub log: LogConfig,
     pub licenses: LicensesConfig,
+    pub users: UsersConfig,
+}
+
+/// User login for the web apps (guide 6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UsersConfig {
+    /// How long a user session lives.
+    pub session_hours: u64,
+    /// How long it lives when the user ticked "save".
+    pub saved_session_days: u64,
+    /// Reverse proxies (addresses or CIDR blocks) whose Windows user
+    /// header is believed; empty: Windows single sign-on is off.
+    pub trusted_proxies: Vec<String>,
+    /// The header the proxy puts the authenticated user name in.
+    pub sso_header: String,
+    /// Connect and bind timeout of the LDAP method.
+    pub ldap_timeout_seconds: u64,
+}
+
+impl Default for UsersConfig {
+    fn default() -> Self {
+        Self {
+            session_hours: 8,
+            saved_session_days: 30,
+            trusted_proxies: Vec::new(),
+            sso_header: "X-Remote-User".into(),
+            ldap_timeout_seconds: 5,
+        }
+    }
+}
+
+impl UsersConfig {
+    fn proxies(&self) -> Result<twp_access::auth::TrustedProxies, String> {
+        twp_access::auth::TrustedProxies::parse(&self.trusted_proxies.join(" "))
+            .map_err(|e| format!("users.trusted_proxies: {e}"))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -84,6 +121,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             log: LogConfig::default(),
             licenses: LicensesConfig::default(),
+            users: UsersConfig::default(),
         }
     }
 }
@@ -190,6 +228,18 @@ impl Config {
                 "database.url must be empty (SQLite in data_dir), sqlite://PATH or postgres://USER@HOST/DB",
             ));
         }
+        self.users.proxies().map_err(|m| bad(&m))?;
+        if self.users.session_hours == 0
+            || self.users.saved_session_days == 0
+            || self.users.ldap_timeout_seconds == 0
+        {
+            return Err(bad(
+                "users.session_hours, users.saved_session_days and users.ldap_timeout_seconds must be at least 1",
+            ));
+        }
+        if !header_name_ok(&self.users.sso_header) {
+            return Err(bad("users.sso_header must be an HTTP header name"));
+        }
         for (i, k) in self.licenses.trusted_keys.iter().enumerate() {
             crate::license::trusted_key(k).map_err(|e| ConfigError::Invalid {
                 origin: "configuration".into(),
@@ -231,9 +281,19 @@ impl Config {
             lockout: Duration::from_secs(self.security.lockout_minutes * 60),
             max_failed_logins_per_client: self.security.max_failed_logins_per_client,
             trace_dir: Some(self.data_dir.join("traces")),
+            user_session_ttl: Duration::from_secs(self.users.session_hours * 3600),
+            user_saved_session_ttl: Duration::from_secs(self.users.saved_session_days * 86_400),
+            trusted_proxies: self.users.proxies().unwrap_or_default(),
+            sso_header: self.users.sso_header.clone(),
+            ldap_timeout: Duration::from_secs(self.users.ldap_timeout_seconds),
             ..Default::default()
         }
     }
+}
+
+/// A header name is a non-empty token of letters, digits and `-`.
+fn header_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// An environment value is read as a TOML value when it is one (numbers,

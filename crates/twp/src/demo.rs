@@ -1,6 +1,9 @@
 //! `twp demo`: sample data a newcomer can explore at once — one company with
 //! two domains, a dozen users with devices, groups, and a second company to
-//! show that tenants never see each other.
+//! show that tenants never see each other. Like the guide's chapter 3.3
+//! walk-through, the demo has a license (signed by a demo key kept in the
+//! data folder and trusted by the demo server only) and grants TWP Caller
+//! to each domain's group "All", so the sample users can log in.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,7 +14,11 @@ use twp_domain::{
     LinkSession, PbxLinkData, SecretChange, SipSettings, UserData,
 };
 use twp_store::users::UserSecrets;
-use twp_store::{Store, admins, companies, domains, groups, pbx_links, users};
+use twp_access::authz::{Application, Object, Principal};
+use twp_access::license::{
+    Date, LicenseFile, VerifyingKey, keygen, parse_secret_key, secret_key_text, sign,
+};
+use twp_store::{Store, admins, companies, domains, grants, groups, licenses, pbx_links, users};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -191,6 +198,11 @@ pub async fn seed(store: &Store, secrets: &SecretBox) -> Result<&'static [Login]
     groups::add_members(&mut tx, company.id, all_paris.id, &paris_ids).await?;
     groups::add_members(&mut tx, company.id, sales.id, &paris_ids[..3]).await?;
     groups::add_members(&mut tx, company.id, all_lyon.id, &lyon_ids).await?;
+    // Guide 3.3: TWP Caller for every user, through the groups "All".
+    for g in [all_paris.id, all_lyon.id] {
+        let caller = Object::Application(Application::Caller);
+        grants::insert(&mut tx, company.id, Principal::Group(g), caller).await?;
+    }
 
     // A second, independent company.
     let other = companies::create(&mut tx, "Autre Société").await?;
@@ -229,6 +241,55 @@ pub async fn seed(store: &Store, secrets: &SecretBox) -> Result<&'static [Login]
     Ok(&LOGINS)
 }
 
+/// The demo's seats per application (12 sample users in Exemple SA).
+const DEMO_SEATS: u32 = 20;
+
+/// The demo signing key (`<data>/demo-license.key`, created once) and a
+/// license for this installation, loaded unless the one in force is
+/// already signed by it and valid. Returns the key the server must trust.
+pub async fn ensure_license(store: &Store, data: &Path) -> Result<VerifyingKey, BoxError> {
+    let path = data.join("demo-license.key");
+    let key = if path.exists() {
+        parse_secret_key(&std::fs::read_to_string(&path)?)?
+    } else {
+        let key = keygen()?;
+        std::fs::create_dir_all(data)?;
+        std::fs::write(&path, secret_key_text(&key))?;
+        key
+    };
+    let public = key.verifying_key();
+    let mut tx = store.begin().await?;
+    let id = twp_api::access::installation_id(&mut tx)
+        .await
+        .map_err(|e| e.body.message)?;
+    let today = Date::today();
+    if let Some(current) = licenses::current(&mut tx).await?
+        && twp_access::license::verify(&current.text, &[public], &id, today).is_ok()
+    {
+        tx.commit().await?;
+        return Ok(public);
+    }
+    let expires = Date::from_days_since_epoch(today.days_since_epoch() + 365);
+    let mut body = format!(
+        "TWP LICENSE 1\ncustomer: TWP demo\ninstallation: {id}\nexpires: {expires}\n"
+    );
+    for app in Application::ALL {
+        body.push_str(&format!("seats.{}: {DEMO_SEATS}\n", app.key()));
+    }
+    let text = sign(&body, &key)?;
+    let file = LicenseFile::parse(&text)?;
+    licenses::insert(
+        &mut tx,
+        &text,
+        &file.body.customer,
+        &file.body.expires.to_string(),
+        "twp demo",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(public)
+}
+
 pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     let base = format!("http://{addr}");
     println!();
@@ -257,6 +318,12 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     );
     println!("Users (company 'Exemple SA'): jdupont … tfournier in Paris (1000–1007),");
     println!("abernard … vmercier in Lyon (2000–2003); TWP password '{USER_PASSWORD}'.");
+    println!("A demo license ({DEMO_SEATS} seats each) is loaded; group 'All' of each domain has TWP Caller.");
+    println!("A user logs in for the web apps with:");
+    println!("  curl -s {base}/api/v1/user-auth/login -H 'content-type: application/json' \\");
+    println!(
+        "       -d '{{\"domain\":\"Paris\",\"userName\":\"jdupont\",\"password\":\"{USER_PASSWORD}\"}}'"
+    );
     println!();
     println!("Try:");
     println!("  TOKEN=$(curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\");
@@ -344,5 +411,66 @@ impl twp_api::scenario::PbxScenario for SimScenario {
     }
     fn drop_links(&self) -> usize {
         self.0.drop_links(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use twp_api::{ApiSettings, AppState};
+    use twp_domain::UserId;
+    use twp_store::StoreOptions;
+
+    /// The chapter 3.3 walk-through in the demo: a license signed by the
+    /// demo key for this installation, TWP Caller granted to "All", so a
+    /// sample user holds Caller; a second start reuses key and license.
+    #[tokio::test]
+    async fn demo_has_key_license_and_caller_for_all() {
+        let dir = std::env::temp_dir().join(format!("twp-demo-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&StoreOptions {
+            url: format!("sqlite://{}", dir.join("twp.db").display()),
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        let secrets = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
+        seed(&store, &secrets).await.unwrap();
+        let key = ensure_license(&store, &dir).await.unwrap();
+        assert!(dir.join("demo-license.key").exists());
+        let first = licenses::current(&mut *store.read().await.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        // A restart: same key, same license.
+        assert_eq!(ensure_license(&store, &dir).await.unwrap(), key);
+        let again = licenses::current(&mut *store.read().await.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.id, again.id);
+
+        let state = AppState::new(store.clone(), secrets, ApiSettings::default())
+            .with_trusted_keys(vec![key]);
+        let mut c = store.read().await.unwrap();
+        let license = twp_api::access::current_license(&state, &mut c)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(license.body.seats_of(Application::Caller), DEMO_SEATS);
+        let engine = twp_api::access::engine(&state, &mut c).await.unwrap();
+        let caller = Object::Application(Application::Caller);
+        // Users 1 (jdupont, Paris) and 9 (abernard, Lyon) hold Caller via "All".
+        assert!(engine.check(UserId(1), &caller));
+        assert!(engine.check(UserId(9), &caller));
+        // The other company's users do not.
+        assert!(!engine.check(UserId(13), &caller));
+        drop(c);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -282,8 +282,12 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     if demo {
         crate::demo::print_banner(addr, &cfg.data_dir, logins);
     }
-    let mut state = AppState::new(store.clone(), secrets, cfg.api_settings())
-        .with_trusted_keys(cfg.trusted_keys());
+    let mut trusted = cfg.trusted_keys();
+    if demo {
+        trusted.push(crate::demo::ensure_license(&store, &cfg.data_dir).await?);
+    }
+    let mut state =
+        AppState::new(store.clone(), secrets, cfg.api_settings()).with_trusted_keys(trusted);
     let pbx = if demo {
         let pbx = crate::demo::DemoPbx::start(&store).await?;
         tracing::info!(address = %pbx.address, "demo PBX simulator started");

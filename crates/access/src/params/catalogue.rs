@@ -80,6 +80,9 @@ const PIXELS: ParamType = ParamType::Integer {
 /// guide's spelling of the Windows method).
 pub const AUTH_METHOD_WORDS: &[&str] = &["TWS", "LDAP", "None", "Windows", "WindowsSecurity"];
 
+/// The values AuthLdapSecurity accepts.
+pub const LDAP_SECURITY_WORDS: &[&str] = &["None", "StartTLS", "LDAPS"];
+
 macro_rules! p {
     ($app:ident, $key:literal, $ty:expr, $default:literal, guide=$g:literal, expert=$e:literal, $ch:literal, $desc:literal) => {
         p!(
@@ -251,6 +254,26 @@ pub static CATALOGUE: &[ParamDef] = &[
         expert = false,
         "6.3",
         "Bind DN; ? is replaced by the user name (e.g. CN=?,OU=PARIS,DC=SSDEI,DC=local)"
+    ),
+    p!(
+        Server,
+        "AuthLdapSecurity",
+        ParamType::Enumeration(LDAP_SECURITY_WORDS),
+        "None",
+        guide = false,
+        expert = false,
+        "6.3",
+        "Connection to the LDAP server: None (plain), StartTLS, or LDAPS (TLS from the start)"
+    ),
+    p!(
+        Server,
+        "AuthLdapCheckCertificate",
+        YES_NO,
+        "Yes",
+        guide = false,
+        expert = true,
+        "6.3",
+        "Check the LDAP server's TLS certificate (No only for test servers with a self-signed one)"
     ),
     p!(
         Server,

@@ -3,8 +3,10 @@
 //! forwarding and do-not-disturb, on a supervised device of a domain.
 //! Numbers typed by people go through the domain's dialing plan first.
 //!
-//! Administrators reach the devices of their companies' domains; the same
-//! handlers will serve users on their own devices once users log in.
+//! Administrators reach the devices of their companies' domains; a user
+//! logged in with `/api/v1/user-auth/login` reaches the same endpoints for
+//! its own devices only (`crate::reach::Reach`): another user's phone is
+//! *not found*.
 
 use std::sync::Arc;
 
@@ -17,7 +19,7 @@ use twp_telephony::{ControlError, ForwardingType};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Admin;
+use crate::reach::Reach;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::hub::DomainTelephony;
 use crate::routes::telephony::{DeviceStateDto, device_dto};
@@ -116,16 +118,17 @@ pub fn control_error(e: ControlError) -> ApiError {
     ApiError::new(status, code, e.to_string())
 }
 
-/// The running engine of a domain the administrator may reach, and the
-/// device, which must be supervised by it.
+/// The running engine of a domain the caller may reach, and the device,
+/// which must be supervised by it (and, for a user, be its own).
 pub(crate) fn engine_for(
     st: &AppState,
-    a: &Admin,
+    a: &Reach,
     company: i64,
     domain: i64,
     number: &str,
 ) -> ApiResult<Arc<DomainTelephony>> {
     let cid = a.company(company)?;
+    a.phone(DomainId(domain), number)?;
     let d = st
         .telephony
         .domain(DomainId(domain))
@@ -173,7 +176,7 @@ fn result(call_id: Option<String>, dialed: Option<String>) -> Json<CallResult> {
     responses((status = 200, body = DeviceStateDto), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn state(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
 ) -> ApiResult<Json<DeviceStateDto>> {
     let e = engine_for(&st, &a, c, d, &n)?;
@@ -190,7 +193,7 @@ pub async fn state(
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn make_call(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {
@@ -207,7 +210,7 @@ macro_rules! call_action {
             params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path),
                 ("callId" = String, Path, description = "A call id, or `current` for the call in the right state")),
             responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
-        pub async fn $name(State(st): State<AppState>, a: Admin, Path((c, d, n, call)): CallPath) -> ApiResult<StatusCode> {
+        pub async fn $name(State(st): State<AppState>, a: Reach, Path((c, d, n, call)): CallPath) -> ApiResult<StatusCode> {
             let e = engine_for(&st, &a, c, d, &n)?;
             e.engine.$method(&n, call_ref(&call)).await.map_err(control_error)?;
             Ok(StatusCode::NO_CONTENT)
@@ -234,7 +237,7 @@ call_action!(
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn deflect(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n, call)): CallPath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {
@@ -253,7 +256,7 @@ pub async fn deflect(
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn blind_transfer(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n, call)): CallPath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {
@@ -273,7 +276,7 @@ pub async fn blind_transfer(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn digits(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n, call)): CallPath,
     Json(i): Json<DigitsInput>,
 ) -> ApiResult<StatusCode> {
@@ -298,7 +301,7 @@ pub async fn digits(
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn consult(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<ConsultInput>,
 ) -> ApiResult<Json<CallResult>> {
@@ -331,7 +334,7 @@ fn pair(p: &CallPair) -> ApiResult<Option<(&str, &str)>> {
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn transfer(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(p): Json<CallPair>,
 ) -> ApiResult<Json<CallResult>> {
@@ -350,7 +353,7 @@ pub async fn transfer(
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn conference(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(p): Json<CallPair>,
 ) -> ApiResult<Json<CallResult>> {
@@ -370,7 +373,7 @@ pub async fn conference(
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn pickup(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(p): Json<PickupInput>,
 ) -> ApiResult<Json<CallResult>> {
@@ -402,7 +405,7 @@ pub async fn pickup(
     responses((status = 200, body = Vec<ForwardingRule>), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_forwarding(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
 ) -> ApiResult<Json<Vec<ForwardingRule>>> {
     let e = engine_for(&st, &a, c, d, &n)?;
@@ -424,7 +427,7 @@ pub async fn get_forwarding(
     responses((status = 200, body = Vec<ForwardingRule>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn set_forwarding(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(r): Json<ForwardingRule>,
 ) -> ApiResult<Json<Vec<ForwardingRule>>> {
@@ -477,7 +480,7 @@ pub async fn set_forwarding(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn do_not_disturb(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<DndInput>,
 ) -> ApiResult<StatusCode> {
@@ -496,7 +499,7 @@ pub async fn do_not_disturb(
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn callback(
     State(st): State<AppState>,
-    a: Admin,
+    a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {

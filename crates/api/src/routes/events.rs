@@ -20,12 +20,11 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use twp_domain::DomainId;
-use twp_store::admins;
 use twp_telephony::{CloseReason, Envelope, Filter, SubscribeError, Subscription, TelephonyEvent};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{Admin, Session};
+use crate::reach::Reach;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::hub::DomainTelephony;
 use crate::routes::telephony::{DeviceStateDto, activity_token, device_dto};
@@ -190,8 +189,9 @@ impl EventDto {
     }
 }
 
-/// An administrator on an event stream: by bearer token, or by ticket.
-pub struct EventClient(Admin);
+/// An administrator or a user on an event stream: by bearer token, or by
+/// ticket. A user gets the events of its own devices only.
+pub struct EventClient(Reach);
 
 impl FromRequestParts<AppState> for EventClient {
     type Rejection = ApiError;
@@ -201,7 +201,7 @@ impl FromRequestParts<AppState> for EventClient {
             .headers
             .contains_key(axum::http::header::AUTHORIZATION)
         {
-            return Admin::from_request_parts(parts, st).await.map(EventClient);
+            return Reach::from_request_parts(parts, st).await.map(EventClient);
         }
         let q: Query<EventQuery> = Query::from_request_parts(parts, st)
             .await
@@ -214,18 +214,7 @@ impl FromRequestParts<AppState> for EventClient {
         let hash = st.tickets.redeem(ticket).ok_or_else(|| {
             ApiError::unauthorized("ticket unknown, used or expired: get a new one")
         })?;
-        let mut c = st.store.read().await?;
-        let (admin, expires_at) = admins::session(&mut c, &hash)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("session expired or unknown: log in again"))?;
-        if admin.must_change_password {
-            return Err(ApiError::forbidden("change the initial password first"));
-        }
-        Ok(EventClient(Admin(Session {
-            admin,
-            token_hash: hash,
-            expires_at,
-        })))
+        Reach::from_token_hash(st, &hash).await.map(EventClient)
     }
 }
 
@@ -233,8 +222,8 @@ impl FromRequestParts<AppState> for EventClient {
 /// header (browsers' WebSocket and EventSource).
 #[utoipa::path(post, path = "/api/v1/events/tickets", tag = "events", security(("bearer" = [])),
     responses((status = 200, body = TicketDto), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn ticket(State(st): State<AppState>, a: Admin) -> ApiResult<Json<TicketDto>> {
-    let t = st.tickets.issue(&a.0.token_hash).ok_or_else(|| {
+pub async fn ticket(State(st): State<AppState>, a: Reach) -> ApiResult<Json<TicketDto>> {
+    let t = st.tickets.issue(a.token_hash()).ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_tickets",
@@ -260,12 +249,13 @@ fn stream_id(d: &DomainTelephony) -> String {
 /// nothing is upgraded yet.
 fn subscribe(
     st: &AppState,
-    a: &Admin,
+    a: &Reach,
     company: i64,
     domain: i64,
     q: &EventQuery,
 ) -> ApiResult<(Subscription, EventDto, Arc<DomainTelephony>)> {
     let cid = a.company(company)?;
+    let own = a.own_numbers(DomainId(domain)).transpose()?;
     let d = st
         .telephony
         .domain(DomainId(domain))
@@ -277,9 +267,16 @@ fn subscribe(
                 "this domain's telephony is not running: check its links and restart it",
             )
         })?;
-    let filter = match q.devices.as_deref().map(str::trim) {
-        None | Some("") | Some("*") => Filter::All,
-        Some(list) => {
+    let filter = match (q.devices.as_deref().map(str::trim), own) {
+        (None | Some("") | Some("*"), None) => Filter::All,
+        // A user's "all" is its own supervised devices.
+        (None | Some("") | Some("*"), Some(own)) => Filter::Devices(
+            own.iter()
+                .filter(|n| d.engine.device(n).is_some())
+                .cloned()
+                .collect(),
+        ),
+        (Some(list), own) => {
             let set: HashSet<String> = list
                 .split(',')
                 .map(|s| s.trim().to_owned())
@@ -291,6 +288,11 @@ fn subscribe(
                     "too_many",
                     "subscribe to at most 10000 devices, or to all",
                 ));
+            }
+            if let Some(own) = own
+                && set.iter().any(|n| !own.contains(n))
+            {
+                return Err(ApiError::not_found("device"));
             }
             if let Some(unknown) = set.iter().find(|n| d.engine.device(n).is_none()) {
                 return Err(ApiError::bad_request(

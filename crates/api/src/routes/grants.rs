@@ -13,7 +13,7 @@ use twp_store::grants::{self, GrantFilter, StoredGrant, kind_from_text, kind_tex
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::access::{engine, grant_error};
+use crate::access::{engine, engine_for_grant_write, grant_error};
 use crate::audit::{Change, record};
 use crate::auth::Admin;
 use crate::dto::time_text;
@@ -280,21 +280,25 @@ pub async fn add(
         owner,
     )?;
     let mut tx = st.store.begin().await?;
-    grants::lock_for_write(&mut tx).await?;
+    let version = grants::lock_for_write(&mut tx).await?;
     // Unknown or other-company ids are "not found" before any rule is told.
     grants::home(&mut tx, cid, subject).await?;
     if let Some(o) = owner {
         grants::home(&mut tx, cid, o).await?;
     }
-    let engine = engine(&st, &mut tx).await?;
+    let mut write = engine_for_grant_write(&st, &mut tx, version).await?;
     // The store numbers the grant; a negative id never collides.
     let candidate = Grant {
         id: GrantId(-1),
         subject: Subject::from(subject),
         object: obj,
     };
-    engine.validate(&candidate).map_err(grant_error)?;
+    write.engine.validate(&candidate).map_err(grant_error)?;
     let stored = grants::insert(&mut tx, cid, subject, obj).await?;
+    write
+        .engine
+        .add_grant(stored.grant)
+        .map_err(grant_error)?;
     let dto = GrantDto::from(&stored);
     record(
         &mut tx,
@@ -306,6 +310,7 @@ pub async fn add(
     )
     .await?;
     tx.commit().await?;
+    write.done(&st);
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
@@ -319,9 +324,11 @@ pub async fn remove(
 ) -> ApiResult<StatusCode> {
     let cid = a.company(company)?;
     let mut tx = st.store.begin().await?;
-    grants::lock_for_write(&mut tx).await?;
+    let version = grants::lock_for_write(&mut tx).await?;
     let before = GrantDto::from(&grants::get(&mut tx, cid, GrantId(id)).await?);
+    let mut write = engine_for_grant_write(&st, &mut tx, version).await?;
     grants::delete(&mut tx, cid, GrantId(id)).await?;
+    write.engine.remove_grant(GrantId(id));
     record(
         &mut tx,
         a.who(),
@@ -332,6 +339,7 @@ pub async fn remove(
     )
     .await?;
     tx.commit().await?;
+    write.done(&st);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,4 +15,5 @@ pub mod parameters;
 pub mod system;
 pub mod telephony;
 pub mod traces;
+pub mod user_auth;
 pub mod users;

@@ -161,6 +161,20 @@ pub struct ResolvedDto {
     pub source_id: Option<i64>,
     /// Other groups of the user that set it too, shadowed by the winner.
     pub shadowed_groups: Vec<i64>,
+    /// A warning the console shows beside the value: AuthMethods listing
+    /// `None` lets anyone log in with this user's name alone (guide 6.5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// The insecure-setting warning for a resolved value, if any.
+pub(crate) fn value_warning(key: &str, value: &str) -> Option<String> {
+    let none = key.eq_ignore_ascii_case("AuthMethods")
+        && value.split('|').any(|m| m.trim().eq_ignore_ascii_case("none"));
+    none.then(|| {
+        "insecure: AuthMethods lists None, so this user logs in with the user name alone, no password"
+            .to_owned()
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -378,6 +392,23 @@ pub async fn set_rank(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The catalogue with every value that can apply to one user, ready to
+/// resolve for that user (`scope.groups` gives its groups in order).
+pub(crate) fn param_store_for(scope: &parameters::UserParamScope) -> ApiResult<ParamStore> {
+    let mut store = catalogue()?.clone();
+    for v in &scope.values {
+        // A value stored by an older catalogue that no longer parses is
+        // skipped (and logged), not fatal: the user still gets the rest.
+        if let Err(e) = store.set(&v.key, v.level, &v.value) {
+            tracing::warn!(key = %v.key, error = %e, "stored parameter value ignored");
+        }
+    }
+    for (g, rank) in &scope.groups {
+        store.set_group_rank(*g, *rank);
+    }
+    Ok(store)
+}
+
 /// Every parameter's value for a user, with the level (or group) it comes
 /// from.
 #[utoipa::path(get, path = "/api/v1/companies/{companyId}/users/{userId}/parameters", tag = "parameters", security(("bearer" = [])),
@@ -394,17 +425,7 @@ pub async fn resolve(
     let mut c = st.store.read().await?;
     let scope = parameters::user_scope(&mut c, cid, UserId(user)).await?;
     drop(c);
-    let mut store = catalogue()?.clone();
-    for v in &scope.values {
-        // A value stored by an older catalogue that no longer parses is
-        // skipped (and logged), not fatal: the user still gets the rest.
-        if let Err(e) = store.set(&v.key, v.level, &v.value) {
-            tracing::warn!(key = %v.key, error = %e, "stored parameter value ignored");
-        }
-    }
-    for (g, rank) in &scope.groups {
-        store.set_group_rank(*g, *rank);
-    }
+    let store = param_store_for(&scope)?;
     let groups: Vec<GroupId> = scope.groups.iter().map(|(g, _)| *g).collect();
     let us = UserScope {
         user: scope.user,
@@ -429,13 +450,15 @@ pub async fn resolve(
                 ),
                 Source::User(u) => ("user", Some(u.0), Vec::new()),
             };
+            let value = r.value.to_string();
             out.push(ResolvedDto {
                 key: r.def.key.into(),
                 app: app_key(app).into(),
-                value: r.value.to_string(),
+                value: value.clone(),
                 source: source.into(),
                 source_id,
                 shadowed_groups: shadowed,
+                warning: value_warning(r.def.key, &value),
             });
         }
     }

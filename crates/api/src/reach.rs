@@ -1,0 +1,128 @@
+//! Who may reach a phone or an event stream: an administrator (the domains
+//! of its companies) or a logged-in user (its own devices only). The call
+//! control and event handlers take a [`Reach`], so administrators and users
+//! go through the same code; the only difference is what `Reach` lets by.
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use twp_domain::{CompanyId, DomainId};
+use twp_store::user_sessions::{self, UserSession};
+use twp_store::{admins, users};
+
+use crate::AppState;
+use crate::auth::{Admin, Session};
+use crate::crypto::token_hash;
+use crate::error::ApiError;
+
+pub enum Reach {
+    Admin(Admin),
+    /// A user and the numbers of its devices.
+    User {
+        session: UserSession,
+        token_hash: String,
+        numbers: Vec<String>,
+    },
+}
+
+impl Reach {
+    /// The session behind a token hash: an administrator's (out of boot
+    /// mode) or a user's.
+    pub async fn from_token_hash(st: &AppState, hash: &str) -> Result<Reach, ApiError> {
+        let mut c = st.store.read().await?;
+        if let Some((admin, expires_at)) = admins::session(&mut c, hash).await? {
+            if admin.must_change_password {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "password_change_required",
+                    "change the initial password first",
+                ));
+            }
+            return Ok(Reach::Admin(Admin(Session {
+                admin,
+                token_hash: hash.to_owned(),
+                expires_at,
+            })));
+        }
+        let session = user_sessions::session(&mut c, hash)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("session expired or unknown: log in again"))?;
+        let user = users::get(&mut c, session.company, session.user).await?;
+        Ok(Reach::User {
+            numbers: user.devices.into_iter().map(|d| d.data.number).collect(),
+            session,
+            token_hash: hash.to_owned(),
+        })
+    }
+
+    pub fn token_hash(&self) -> &str {
+        match self {
+            Reach::Admin(a) => &a.0.token_hash,
+            Reach::User { token_hash, .. } => token_hash,
+        }
+    }
+
+    /// The company, if this caller may reach it (else *not found*).
+    pub fn company(&self, id: i64) -> Result<CompanyId, ApiError> {
+        match self {
+            Reach::Admin(a) => a.company(id),
+            Reach::User { session, .. } if session.company.0 == id => Ok(session.company),
+            Reach::User { .. } => Err(ApiError::not_found("company")),
+        }
+    }
+
+    /// Checks the domain and the device: a user reaches only its own
+    /// domain and devices; another user's phone is *not found*.
+    pub fn phone(&self, domain: DomainId, number: &str) -> Result<(), ApiError> {
+        let Reach::User {
+            session, numbers, ..
+        } = self
+        else {
+            return Ok(());
+        };
+        if session.domain != domain {
+            return Err(ApiError::not_found("domain"));
+        }
+        if !numbers.iter().any(|n| n == number) {
+            return Err(ApiError::not_found("device"));
+        }
+        Ok(())
+    }
+
+    /// A user's device numbers in `domain`; `None` for an administrator
+    /// (every device of the domain).
+    pub fn own_numbers(&self, domain: DomainId) -> Option<Result<&[String], ApiError>> {
+        match self {
+            Reach::Admin(_) => None,
+            Reach::User {
+                session, numbers, ..
+            } => Some(if session.domain == domain {
+                Ok(numbers)
+            } else {
+                Err(ApiError::not_found("domain"))
+            }),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Reach {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "log in (administrators: POST /api/v1/auth/login, users: POST /api/v1/user-auth/login) \
+                     and send the token as 'Authorization: Bearer <token>'",
+                )
+            })?;
+        Reach::from_token_hash(st, &token_hash(token)).await
+    }
+}

@@ -1,0 +1,190 @@
+//! Copied from crates/connectors/tests/common/slapd.rs (test helpers cannot be
+//! shared between crates without a test-support crate); keep the two alike.
+//!
+//! A throw-away OpenLDAP server for tests and benchmarks: Debian's
+//! `/usr/sbin/slapd` (installed with apt when missing) with a generated
+//! `slapd.conf`, back-mdb, suffix `dc=example,dc=com`, data in a temp dir
+//! loaded with `slapadd`, listening on a free loopback port, killed on drop.
+
+// Each test binary uses part of it.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub const SUFFIX: &str = "dc=example,dc=com";
+pub const PEOPLE: &str = "ou=people,dc=example,dc=com";
+pub const ADMIN: &str = "cn=admin,dc=example,dc=com";
+pub const ADMIN_PASSWORD: &str = "admin-secret";
+const SLAPD: &str = "/usr/sbin/slapd";
+const SLAPADD: &str = "/usr/sbin/slapadd";
+
+pub struct Slapd {
+    child: Child,
+    dir: PathBuf,
+    pub port: u16,
+    /// The `ldaps://` port, when started with TLS.
+    pub tls_port: Option<u16>,
+}
+
+/// Installs slapd and ldap-utils from Debian when they are missing (tests
+/// never skip for want of a server).
+pub fn ensure_installed() {
+    if Path::new(SLAPD).exists() && Path::new("/usr/bin/ldapsearch").exists() {
+        return;
+    }
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-q", "slapd", "ldap-utils"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .expect("run apt-get");
+    assert!(status.success(), "apt-get install slapd ldap-utils failed");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Slapd {
+    /// Starts slapd with the base entries, then the entries of `ldif`
+    /// (written by the caller, e.g. with `generate::LdifSink`).
+    pub fn start(write_entries: impl FnOnce(&mut dyn Write)) -> Self {
+        Self::start_with(false, write_entries)
+    }
+
+    /// Like [`Self::start`]; with `tls`, a self-signed certificate for
+    /// 127.0.0.1 (openssl), StartTLS on the plain port and an `ldaps://` port.
+    pub fn start_with(tls: bool, write_entries: impl FnOnce(&mut dyn Write)) -> Self {
+        ensure_installed();
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "twp-slapd-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        let mut tls_conf = String::new();
+        if tls {
+            let made = Command::new("openssl")
+                .args([
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                ])
+                .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+                .arg(dir.join("key.pem"))
+                .arg("-out")
+                .arg(dir.join("cert.pem"))
+                .output()
+                .expect("run openssl");
+            assert!(
+                made.status.success(),
+                "openssl: {}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            tls_conf = format!(
+                "TLSCertificateFile {d}/cert.pem\nTLSCertificateKeyFile {d}/key.pem\n",
+                d = dir.display()
+            );
+        }
+        let conf = dir.join("slapd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "include /etc/ldap/schema/core.schema\n\
+                 include /etc/ldap/schema/cosine.schema\n\
+                 include /etc/ldap/schema/inetorgperson.schema\n\
+                 modulepath /usr/lib/ldap\n\
+                 moduleload back_mdb\n\
+                 pidfile {d}/slapd.pid\n\
+                 argsfile {d}/slapd.args\n\
+                 sizelimit unlimited\n\
+                 {tls_conf}\
+                 database mdb\n\
+                 maxsize 8589934592\n\
+                 suffix \"{SUFFIX}\"\n\
+                 rootdn \"{ADMIN}\"\n\
+                 rootpw {ADMIN_PASSWORD}\n\
+                 directory {d}/data\n\
+                 index objectClass eq\n\
+                 index uid eq\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let ldif = dir.join("data.ldif");
+        {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&ldif).unwrap());
+            write!(
+                out,
+                "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\n\
+                 dc: example\no: Example\n\n\
+                 dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people\n\n"
+            )
+            .unwrap();
+            write_entries(&mut out);
+            out.flush().unwrap();
+        }
+        let add = Command::new(SLAPADD)
+            .arg("-q")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-l")
+            .arg(&ldif)
+            .output()
+            .expect("run slapadd");
+        assert!(
+            add.status.success(),
+            "slapadd failed: {}",
+            String::from_utf8_lossy(&add.stderr)
+        );
+        let port = free_port();
+        let tls_port = tls.then(free_port);
+        let mut urls = format!("ldap://127.0.0.1:{port}/");
+        if let Some(p) = tls_port {
+            urls.push_str(&format!(" ldaps://127.0.0.1:{p}/"));
+        }
+        let child = Command::new(SLAPD)
+            .arg("-h")
+            .arg(urls)
+            .arg("-f")
+            .arg(&conf)
+            .args(["-d", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start slapd");
+        let server = Self {
+            child,
+            dir,
+            port,
+            tls_port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for p in [Some(port), tls_port].into_iter().flatten() {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(Instant::now() < deadline, "slapd did not listen on {p}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("ldap://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
