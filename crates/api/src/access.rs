@@ -138,9 +138,7 @@ impl EngineCache {
 pub async fn engine(st: &AppState, c: &mut AnyConnection) -> Result<Arc<Engine>, ApiError> {
     // The stamp is read before the data: a write landing in between makes
     // the stamp stale, never the cache wrong.
-    let stamp = st
-        .engines
-        .stamp(twp_store::grants::version(&mut *c).await?);
+    let stamp = st.engines.stamp(twp_store::grants::version(&mut *c).await?);
     if let Some(e) = st.engines.get(stamp) {
         return Ok(e);
     }

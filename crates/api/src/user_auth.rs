@@ -98,8 +98,8 @@ pub async fn auth_params(
         Value::Integer(p) => u16::try_from(p).unwrap_or(389),
         _ => 389,
     };
-    let security = LdapSecurity::parse(&get("AuthLdapSecurity")?.to_string())
-        .unwrap_or(LdapSecurity::None);
+    let security =
+        LdapSecurity::parse(&get("AuthLdapSecurity")?.to_string()).unwrap_or(LdapSecurity::None);
     let check_certificate = !matches!(get("AuthLdapCheckCertificate")?, Value::YesNo(false));
     Ok(AuthParams {
         methods,

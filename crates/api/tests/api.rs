@@ -1239,6 +1239,7 @@ async fn telephony_through_the_api() {
     );
 
     // a WebSocket client on 1000 and 1001 gets the states, then the call
+    let host = app.base.trim_start_matches("http://");
     let events =
         format!("ws://{host}/api/v1/companies/{cid}/domains/{did}/events/ws?devices=1000,1001");
     assert!(

@@ -13,8 +13,8 @@ use std::time::Duration;
 use common::{App, Backend};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use twp_api::ApiSettings;
 use twp_access::auth::TrustedProxies;
+use twp_api::ApiSettings;
 
 both_backends!(
     tws_login_whoami_logout,
@@ -200,12 +200,18 @@ async fn lockout_and_disabled_user(app: &App) {
 
     // Two failures then a success: the count starts again.
     for _ in 0..2 {
-        assert_eq!(user_login(app, wrong.clone()).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            user_login(app, wrong.clone()).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(user_login(app, right.clone()).await.status, StatusCode::OK);
     // Three in a row lock the user, even with the right password then.
     for _ in 0..3 {
-        assert_eq!(user_login(app, wrong.clone()).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            user_login(app, wrong.clone()).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     let r = user_login(app, right.clone()).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
@@ -220,9 +226,7 @@ async fn lockout_and_disabled_user(app: &App) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let eve_token = r.body["token"].as_str().unwrap().to_owned();
     // The lock-out is audited in the company's log.
-    let r = app
-        .get(&format!("/api/v1/audit?companyId={cid}"), &t)
-        .await;
+    let r = app.get(&format!("/api/v1/audit?companyId={cid}"), &t).await;
     assert!(r.text.contains("user_lockout"), "{}", r.text);
     assert!(r.text.contains("\"user dan\""), "{}", r.text);
     let _ = dan;
@@ -252,9 +256,7 @@ async fn sessions_listed_and_revoked_by_admin(app: &App) {
     let (cid, d) = app.company(&t, "ACME", &["Paris"]).await;
     let (other, _) = app.company(&t, "Other", &["Nice"]).await;
     let fay = user_with_password(app, &t, cid, d[0], "fay", "fay-pass-123").await;
-    let login = |save: bool| {
-        json!({"domain": "Paris", "userName": "fay", "password": "fay-pass-123", "save": save})
-    };
+    let login = |save: bool| json!({"domain": "Paris", "userName": "fay", "password": "fay-pass-123", "save": save});
     let r1 = user_login(app, login(false)).await;
     let r2 = user_login(app, login(true)).await;
     assert_eq!(r2.body["saved"], true);
@@ -276,26 +278,39 @@ async fn sessions_listed_and_revoked_by_admin(app: &App) {
     let to = app.scoped_admin(&t, "other-admin", other).await;
     assert_eq!(app.get(&sessions, &to).await.status, StatusCode::NOT_FOUND);
     let r = app
-        .delete(&format!("/api/v1/companies/{other}/users/{fay}/sessions"), &to)
+        .delete(
+            &format!("/api/v1/companies/{other}/users/{fay}/sessions"),
+            &to,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    assert_eq!(app.get("/api/v1/user-auth/whoami", &t2).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &t2).await.status,
+        StatusCode::OK
+    );
 
     // Revoke one: that token stops, the other lives.
     let r = app.delete(&format!("{sessions}/{newest}"), &t).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["revoked"], 1);
-    assert_eq!(app.get("/api/v1/user-auth/whoami", &t2).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/v1/user-auth/whoami", &t1).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &t2).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &t1).await.status,
+        StatusCode::OK
+    );
     let r = app.delete(&format!("{sessions}/{newest}"), &t).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
     // Revoke all.
     let r = app.delete(&sessions, &t).await;
     assert_eq!(r.body["revoked"], 1, "{}", r.text);
-    assert_eq!(app.get("/api/v1/user-auth/whoami", &t1).await.status, StatusCode::UNAUTHORIZED);
-    let r = app
-        .get(&format!("/api/v1/audit?companyId={cid}"), &t)
-        .await;
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &t1).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app.get(&format!("/api/v1/audit?companyId={cid}"), &t).await;
     assert!(r.text.contains("revoke_sessions"), "{}", r.text);
 }
 
@@ -344,7 +359,10 @@ async fn user_token_expires() {
     )
     .await;
     let token = r.body["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get("/api/v1/user-auth/whoami", &token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &token).await.status,
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_millis(1700)).await;
     let r = app.get("/api/v1/user-auth/whoami", &token).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
@@ -379,7 +397,16 @@ async fn windows_header_from_trusted_and_untrusted_proxy() {
     // Windows not in AuthMethods (default TWS): the header alone is not enough.
     let (s, b) = sso("CORP\\ivan", json!({"domain": "Paris"})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
-    set_param(&app, &t, cid, "domains", d[0], "AuthMethods", "WindowsSecurity|TWS").await;
+    set_param(
+        &app,
+        &t,
+        cid,
+        "domains",
+        d[0],
+        "AuthMethods",
+        "WindowsSecurity|TWS",
+    )
+    .await;
     let (s, b) = sso("CORP\\ivan", json!({"domain": "Paris"})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["method"], "Windows");
@@ -387,7 +414,11 @@ async fn windows_header_from_trusted_and_untrusted_proxy() {
     // user@REALM too; the body cannot name someone else than the header.
     let (s, b) = sso("jane@CORP.LOCAL", json!({"domain": "Paris"})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = sso("jane@CORP.LOCAL", json!({"domain": "Paris", "userName": "ivan"})).await;
+    let (s, b) = sso(
+        "jane@CORP.LOCAL",
+        json!({"domain": "Paris", "userName": "ivan"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
     // Without the header, Windows cannot apply and ivan has no password.
     let r = user_login(&app, json!({"domain": "Paris", "userName": "ivan"})).await;
@@ -451,7 +482,12 @@ async fn ldap_against_slapd() {
     let t = app.super_token().await;
     let (cid, d) = app.company(&t, "ACME", &["Paris"]).await;
     let dom = d[0];
-    for name in ["kim", "Dupont, Jean+\"JJ\"", "cn=admin,dc=example,dc=com", "*"] {
+    for name in [
+        "kim",
+        "Dupont, Jean+\"JJ\"",
+        "cn=admin,dc=example,dc=com",
+        "*",
+    ] {
         app.user(&t, cid, dom, name).await;
     }
     let lea = user_with_password(&app, &t, cid, dom, "lea", "lea-tws-pw").await;
@@ -476,7 +512,11 @@ async fn ldap_against_slapd() {
     // Injection: a user name that would be the root DN if pasted raw into
     // the template "?" binds as an escaped, harmless value.
     set_param(&app, &t, cid, "domains", dom, "AuthLdapDn", "?").await;
-    let r = user_login(&app, login("cn=admin,dc=example,dc=com", slapd::ADMIN_PASSWORD)).await;
+    let r = user_login(
+        &app,
+        login("cn=admin,dc=example,dc=com", slapd::ADMIN_PASSWORD),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
     set_param(&app, &t, cid, "domains", dom, "AuthLdapDn", LDAP_DN).await;
     let r = user_login(&app, login("*", "kim-ldap-pw")).await;
@@ -491,8 +531,26 @@ async fn ldap_against_slapd() {
     assert_eq!(r.body["method"], "LDAP", "{}", r.text);
 
     // StartTLS, then LDAPS (self-signed test certificate).
-    set_param(&app, &t, cid, "domains", dom, "AuthLdapCheckCertificate", "No").await;
-    set_param(&app, &t, cid, "domains", dom, "AuthLdapSecurity", "StartTLS").await;
+    set_param(
+        &app,
+        &t,
+        cid,
+        "domains",
+        dom,
+        "AuthLdapCheckCertificate",
+        "No",
+    )
+    .await;
+    set_param(
+        &app,
+        &t,
+        cid,
+        "domains",
+        dom,
+        "AuthLdapSecurity",
+        "StartTLS",
+    )
+    .await;
     let r = user_login(&app, login("kim", "kim-ldap-pw")).await;
     assert_eq!(r.status, StatusCode::OK, "StartTLS: {}", r.text);
     set_param(&app, &t, cid, "domains", dom, "AuthLdapSecurity", "LDAPS").await;
@@ -501,7 +559,16 @@ async fn ldap_against_slapd() {
     let r = user_login(&app, login("kim", "kim-ldap-pw")).await;
     assert_eq!(r.status, StatusCode::OK, "LDAPS: {}", r.text);
     // With certificate checking on, the self-signed certificate is refused.
-    set_param(&app, &t, cid, "domains", dom, "AuthLdapCheckCertificate", "Yes").await;
+    set_param(
+        &app,
+        &t,
+        cid,
+        "domains",
+        dom,
+        "AuthLdapCheckCertificate",
+        "Yes",
+    )
+    .await;
     let r = user_login(&app, login("kim", "kim-ldap-pw")).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
 
@@ -513,7 +580,11 @@ async fn ldap_against_slapd() {
         let r = user_login(&app, login("kim", "kim-ldap-pw")).await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
         assert_eq!(r.body["code"], "ldap_unavailable");
-        assert!(r.body["message"].as_str().unwrap().contains("127.0.0.1"), "{}", r.text);
+        assert!(
+            r.body["message"].as_str().unwrap().contains("127.0.0.1"),
+            "{}",
+            r.text
+        );
     }
     app.stop().await;
 }
@@ -625,9 +696,21 @@ async fn users_reach_only_their_own_phones() {
     // Bob's phone is not found for her, whatever the action.
     for (m, path, body) in [
         (Method::GET, format!("{phones}/1001"), None),
-        (Method::POST, format!("{phones}/1001/calls"), Some(json!({"to": "1000"}))),
-        (Method::POST, format!("{phones}/1001/calls/current/answer"), None),
-        (Method::PUT, format!("{phones}/1001/do-not-disturb"), Some(json!({"on": true}))),
+        (
+            Method::POST,
+            format!("{phones}/1001/calls"),
+            Some(json!({"to": "1000"})),
+        ),
+        (
+            Method::POST,
+            format!("{phones}/1001/calls/current/answer"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("{phones}/1001/do-not-disturb"),
+            Some(json!({"on": true})),
+        ),
     ] {
         let r = app.call(m, &path, Some(&ana), body).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text);

@@ -280,11 +280,13 @@ pub async fn revoke(
 
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(c: &mut AnyConnection) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM user_sessions WHERE expires_at <= $1")
-        .bind(now_ms())
-        .execute(c)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM user_sessions WHERE expires_at <= $1")
+            .bind(now_ms())
+            .execute(c)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// A user's groups with their names, by id.

@@ -8,16 +8,16 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use twp_access::authz::{Application, Object, Principal};
+use twp_access::license::{
+    Date, LicenseFile, VerifyingKey, keygen, parse_secret_key, secret_key_text, sign,
+};
 use twp_api::crypto::{SecretBox, hash_password};
 use twp_domain::{
     AdminScope, DeviceData, DeviceProtocol, DeviceSecrets, DomainId, LinkProtocol, LinkRole,
     LinkSession, PbxLinkData, SecretChange, SipSettings, UserData,
 };
 use twp_store::users::UserSecrets;
-use twp_access::authz::{Application, Object, Principal};
-use twp_access::license::{
-    Date, LicenseFile, VerifyingKey, keygen, parse_secret_key, secret_key_text, sign,
-};
 use twp_store::{Store, admins, companies, domains, grants, groups, licenses, pbx_links, users};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -270,9 +270,8 @@ pub async fn ensure_license(store: &Store, data: &Path) -> Result<VerifyingKey, 
         return Ok(public);
     }
     let expires = Date::from_days_since_epoch(today.days_since_epoch() + 365);
-    let mut body = format!(
-        "TWP LICENSE 1\ncustomer: TWP demo\ninstallation: {id}\nexpires: {expires}\n"
-    );
+    let mut body =
+        format!("TWP LICENSE 1\ncustomer: TWP demo\ninstallation: {id}\nexpires: {expires}\n");
     for app in Application::ALL {
         body.push_str(&format!("seats.{}: {DEMO_SEATS}\n", app.key()));
     }
@@ -318,7 +317,9 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     );
     println!("Users (company 'Exemple SA'): jdupont … tfournier in Paris (1000–1007),");
     println!("abernard … vmercier in Lyon (2000–2003); TWP password '{USER_PASSWORD}'.");
-    println!("A demo license ({DEMO_SEATS} seats each) is loaded; group 'All' of each domain has TWP Caller.");
+    println!(
+        "A demo license ({DEMO_SEATS} seats each) is loaded; group 'All' of each domain has TWP Caller."
+    );
     println!("A user logs in for the web apps with:");
     println!("  curl -s {base}/api/v1/user-auth/login -H 'content-type: application/json' \\");
     println!(

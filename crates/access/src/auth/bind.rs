@@ -3,7 +3,6 @@
 //! escaped user name. Behind the `ldap` feature so that the pure engine
 //! does not pull `ldap3` and TLS into every crate that uses it.
 
-
 use ldap3::{LdapConnAsync, LdapConnSettings};
 use thiserror::Error;
 

@@ -73,7 +73,6 @@ impl LdapBindSettings {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +107,10 @@ mod tests {
                 "{bad}"
             );
         }
-        assert_eq!(LdapSecurity::parse("starttls"), Some(LdapSecurity::StartTls));
+        assert_eq!(
+            LdapSecurity::parse("starttls"),
+            Some(LdapSecurity::StartTls)
+        );
         assert_eq!(LdapSecurity::parse("TLS"), None);
     }
 

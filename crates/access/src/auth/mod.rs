@@ -8,6 +8,8 @@ mod ldap_target;
 mod methods;
 mod proxy;
 
+#[cfg(feature = "ldap")]
+pub use bind::{BindError, ldap_bind};
 pub use ldap::{
     EscapeError, bind_dn, escape_dn_value, escape_filter_value, unescape_dn_value,
     unescape_filter_value,
@@ -15,5 +17,3 @@ pub use ldap::{
 pub use ldap_target::{LdapBindSettings, LdapSecurity, ServerError};
 pub use methods::{AuthMethod, AuthMethods, AuthMethodsError, MethodRefused};
 pub use proxy::{Cidr, ProxyListError, SsoError, TrustedProxies, windows_user};
-#[cfg(feature = "ldap")]
-pub use bind::{BindError, ldap_bind};

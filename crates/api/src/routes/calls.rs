@@ -19,9 +19,9 @@ use twp_telephony::{ControlError, ForwardingType};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::reach::Reach;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::hub::DomainTelephony;
+use crate::reach::Reach;
 use crate::routes::telephony::{DeviceStateDto, device_dto};
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -24,9 +24,9 @@ use twp_telephony::{CloseReason, Envelope, Filter, SubscribeError, Subscription,
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::reach::Reach;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::hub::DomainTelephony;
+use crate::reach::Reach;
 use crate::routes::telephony::{DeviceStateDto, activity_token, device_dto};
 
 /// Events queued per client before it counts as too slow.

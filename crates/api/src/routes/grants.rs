@@ -295,10 +295,7 @@ pub async fn add(
     };
     write.engine.validate(&candidate).map_err(grant_error)?;
     let stored = grants::insert(&mut tx, cid, subject, obj).await?;
-    write
-        .engine
-        .add_grant(stored.grant)
-        .map_err(grant_error)?;
+    write.engine.add_grant(stored.grant).map_err(grant_error)?;
     let dto = GrantDto::from(&stored);
     record(
         &mut tx,

@@ -170,7 +170,9 @@ pub struct ResolvedDto {
 /// The insecure-setting warning for a resolved value, if any.
 pub(crate) fn value_warning(key: &str, value: &str) -> Option<String> {
     let none = key.eq_ignore_ascii_case("AuthMethods")
-        && value.split('|').any(|m| m.trim().eq_ignore_ascii_case("none"));
+        && value
+            .split('|')
+            .any(|m| m.trim().eq_ignore_ascii_case("none"));
     none.then(|| {
         "insecure: AuthMethods lists None, so this user logs in with the user name alone, no password"
             .to_owned()

@@ -173,7 +173,9 @@ fn sso_user(st: &AppState, ip: IpAddr, headers: &HeaderMap) -> ApiResult<Option<
 enum Outcome {
     Accepted(AuthMethod),
     /// Every method refused; `ldap_down` tells why LDAP could not answer.
-    Refused { ldap_down: Option<String> },
+    Refused {
+        ldap_down: Option<String>,
+    },
 }
 
 async fn try_methods(
