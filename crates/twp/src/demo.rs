@@ -442,13 +442,13 @@ mod tests {
         seed(&store, &secrets).await.unwrap();
         let key = ensure_license(&store, &dir).await.unwrap();
         assert!(dir.join("demo-license.key").exists());
-        let first = licenses::current(&mut *store.read().await.unwrap())
+        let first = licenses::current(&mut store.read().await.unwrap())
             .await
             .unwrap()
             .unwrap();
         // A restart: same key, same license.
         assert_eq!(ensure_license(&store, &dir).await.unwrap(), key);
-        let again = licenses::current(&mut *store.read().await.unwrap())
+        let again = licenses::current(&mut store.read().await.unwrap())
             .await
             .unwrap()
             .unwrap();
