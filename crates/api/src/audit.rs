@@ -54,7 +54,14 @@ impl Change {
 }
 
 pub async fn record(tx: &mut Tx, who: &Administrator, change: Change) -> Result<(), ApiError> {
-    let entry = AuditEntry {
+    audit::record(tx, &entry(who, change)).await?;
+    Ok(())
+}
+
+/// The entry of a change, for store functions that write it themselves in
+/// the change's transaction.
+pub fn entry(who: &Administrator, change: Change) -> AuditEntry {
+    AuditEntry {
         id: 0,
         at: now_ms(),
         admin_id: Some(who.id),
@@ -66,7 +73,5 @@ pub async fn record(tx: &mut Tx, who: &Administrator, change: Change) -> Result<
         object_name: change.object_name,
         before: change.before,
         after: change.after,
-    };
-    audit::record(tx, &entry).await?;
-    Ok(())
+    }
 }

@@ -25,6 +25,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A write script did not give back what its statements return.
+    #[error("write script: {0}")]
+    Script(String),
 }
 
 /// Maps a unique-constraint violation to the API field it concerns. Constraint

@@ -23,6 +23,7 @@ pub mod parameters;
 pub mod pbx_links;
 mod pool;
 mod rowjson;
+mod script;
 mod sqlbuild;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]

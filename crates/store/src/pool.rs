@@ -64,6 +64,9 @@ impl std::ops::DerefMut for Tx {
         &mut self.0
     }
 }
+/// A query of the `Any` driver, as the store builds them.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
 /// A pooled connection for reads.
 pub type Conn = PoolConnection<Any>;
 
@@ -133,6 +136,12 @@ impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(Tx(self.writer.begin().await?))
+    }
+
+    /// The writer connection itself, for scripts that open and commit their
+    /// own transaction (`script.rs`).
+    pub(crate) async fn writer(&self) -> Result<Conn, StoreError> {
+        Ok(self.writer.acquire().await?)
     }
 
     /// A connection for reads; it sees committed data only.

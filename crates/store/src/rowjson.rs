@@ -49,6 +49,19 @@ pub(crate) fn json_page_sql(c: &AnyConnection, fields: &[(&str, &str)], tail: &s
     }
 }
 
+/// An expression giving the rows of `tail` (`FROM … WHERE …`, which may
+/// refer to the enclosing query) as one JSON array, `[]` when there are
+/// none, to nest inside a [`json_select`] or [`json_page_sql`] object. The
+/// subquery's text result is read back as JSON (SQLite) or is JSON already.
+pub(crate) fn json_array_expr(c: &AnyConnection, fields: &[(&str, &str)], tail: &str) -> String {
+    let args = object_args(fields);
+    if is_postgres(c) {
+        format!("(SELECT COALESCE(json_agg(json_build_object({args})), '[]'::json) {tail})")
+    } else {
+        format!("json((SELECT json_group_array(json_object({args})) {tail}))")
+    }
+}
+
 /// Reads the rows of a [`json_page_sql`] result (an empty page may be NULL).
 pub(crate) fn json_page<T: DeserializeOwned>(r: &AnyRow) -> Result<Vec<T>, sqlx::Error> {
     match r.try_get::<Option<String>, _>("page")? {

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use twp_domain::{
-    CompanyId, Device, DeviceData, DeviceSecrets, DomainId, DtmfMethod, SecretChange, SipSettings,
-    User, UserData, UserId,
+    AuditEntry, CompanyId, Device, DeviceData, DeviceSecrets, DomainId, DtmfMethod, SecretChange,
+    SipSettings, User, UserData, UserId,
 };
 
 use crate::page::like_pattern;
-use crate::rowjson::{flex_bool, json_page, json_page_sql, json_row, json_select};
+use crate::pool::AnyQuery;
+use crate::rowjson::{flex_bool, json_array_expr, json_page, json_page_sql, json_row, json_select};
 use crate::sqlbuild::{Value, Where};
-use crate::{Page, PageRequest, StoreError, name_key, now_ms};
+use crate::{Backend, Page, PageRequest, Store, StoreError, name_key, now_ms};
 
 /// Fields of a user row, as (JSON key, SQL expression).
 const USER_FIELDS: &[(&str, &str)] = &[
@@ -78,6 +79,9 @@ struct UserRow {
     has_password: bool,
     #[serde(deserialize_with = "flex_bool")]
     has_vm_password: bool,
+    /// Only in list pages, which nest each user's devices.
+    #[serde(default)]
+    devices: Vec<DeviceRow>,
 }
 
 #[derive(serde::Deserialize)]
@@ -202,6 +206,131 @@ fn device_from(d: DeviceRow) -> Result<Device, sqlx::Error> {
     })
 }
 
+/// Columns of a new user, in the order [`bind_user`] binds them (the last
+/// two take the same value). Shared by [`create`] and [`create_recorded`].
+const USER_COLUMNS: &str = "company_id, domain_id, user_name, user_name_key, first_name, last_name, gsm, \
+     email, ip, enabled, password_hash, culture, vm_password_enc, external_key, created_at, updated_at";
+const USER_PARAMS: usize = 15;
+
+/// `$first, …` for [`USER_COLUMNS`] (`updated_at` repeats `created_at`).
+fn user_values(first: usize) -> String {
+    let mut v: Vec<String> = (first..first + USER_PARAMS)
+        .map(|i| format!("${i}"))
+        .collect();
+    v.push(format!("${}", first + USER_PARAMS - 1));
+    v.join(", ")
+}
+
+fn bind_user<'q>(
+    q: AnyQuery<'q>,
+    company: CompanyId,
+    data: &'q UserData,
+    secrets: UserSecrets,
+    now: i64,
+) -> AnyQuery<'q> {
+    q.bind(company.0)
+        .bind(data.domain_id.0)
+        .bind(&data.user_name)
+        .bind(name_key(&data.user_name))
+        .bind(&data.first_name)
+        .bind(&data.last_name)
+        .bind(&data.gsm)
+        .bind(&data.email)
+        .bind(&data.ip)
+        .bind(data.enabled)
+        .bind(secrets.password_hash.apply(None))
+        .bind(&data.culture)
+        .bind(secrets.vm_password.apply(None))
+        .bind(&data.external_key)
+        .bind(now)
+}
+
+/// Columns of a new device: its user, domain and company, then the values
+/// [`bind_device`] binds (the creation time twice).
+const DEVICE_COLUMNS: &str = "user_id, domain_id, company_id, number, protocol, password_enc, ip, video, \
+     one_number, ccos, sip_user_name, sip_password_enc, sip_proxy, sip_port, stun, realm, \
+     dtmf_method, g729, tls, created_at, updated_at, site";
+const DEVICE_PARAMS: usize = 18;
+
+/// `user, domain, company, $first, …` for [`DEVICE_COLUMNS`].
+fn device_values(user: &str, domain: &str, company: &str, first: usize) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    let mut v: Vec<String> = vec![user.into(), domain.into(), company.into()];
+    v.extend((0..16).map(p));
+    v.extend([p(16), p(16), p(17)]);
+    v.join(", ")
+}
+
+fn bind_device<'q>(q: AnyQuery<'q>, d: &'q DeviceData, s: DeviceSecrets, now: i64) -> AnyQuery<'q> {
+    q.bind(&d.number)
+        .bind(d.protocol.as_str())
+        .bind(s.password.apply(None))
+        .bind(&d.ip)
+        .bind(d.video)
+        .bind(d.sip.one_number)
+        .bind(d.sip.ccos)
+        .bind(&d.sip.user_name)
+        .bind(s.sip_password.apply(None))
+        .bind(&d.sip.proxy)
+        .bind(d.sip.port.map(i64::from))
+        .bind(&d.sip.stun)
+        .bind(&d.sip.realm)
+        .bind(d.sip.dtmf_method.map(DtmfMethod::as_str))
+        .bind(d.sip.g729)
+        .bind(d.sip.tls)
+        .bind(now)
+        .bind(&d.site)
+}
+
+/// The error of a user insert: the composite key (domain, company) names a
+/// domain of another company, or none.
+fn user_insert_error(e: sqlx::Error) -> StoreError {
+    match StoreError::classify(e) {
+        StoreError::InvalidReference { .. } => StoreError::InvalidReference {
+            field: "domainId",
+            message: "no such domain in this company".into(),
+        },
+        other => other,
+    }
+}
+
+/// The user as written, before the database has given it ids.
+fn unsaved_user(
+    company: CompanyId,
+    data: &UserData,
+    secrets: &UserSecrets,
+    devices: &[(DeviceData, DeviceSecrets)],
+    now: i64,
+) -> User {
+    User {
+        id: UserId(0),
+        company_id: company,
+        data: data.clone(),
+        has_password: matches!(secrets.password_hash, SecretChange::Set(_)),
+        has_vm_password: matches!(secrets.vm_password, SecretChange::Set(_)),
+        devices: devices
+            .iter()
+            .map(|(d, s)| Device {
+                id: 0,
+                user_id: UserId(0),
+                data: d.clone(),
+                has_password: matches!(s.password, SecretChange::Set(_)),
+                has_sip_password: matches!(s.sip_password, SecretChange::Set(_)),
+            })
+            .collect(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn set_ids(user: &mut User, id: i64, device_ids: &[i64]) {
+    user.id = UserId(id);
+    for (d, &did) in user.devices.iter_mut().zip(device_ids) {
+        d.id = did;
+        d.user_id = UserId(id);
+    }
+}
+
 pub async fn create(
     c: &mut AnyConnection,
     company: CompanyId,
@@ -210,68 +339,179 @@ pub async fn create(
     devices: &[(DeviceData, DeviceSecrets)],
 ) -> Result<User, StoreError> {
     let now = now_ms();
-    let has_password = matches!(secrets.password_hash, SecretChange::Set(_));
-    let has_vm_password = matches!(secrets.vm_password, SecretChange::Set(_));
-    let id: i64 = sqlx::query(
-        "INSERT INTO users (company_id, domain_id, user_name, user_name_key, first_name, last_name, gsm,
-             email, ip, enabled, password_hash, culture, vm_password_enc, external_key, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
-    )
-    .bind(company.0)
-    .bind(data.domain_id.0)
-    .bind(&data.user_name)
-    .bind(name_key(&data.user_name))
-    .bind(&data.first_name)
-    .bind(&data.last_name)
-    .bind(&data.gsm)
-    .bind(&data.email)
-    .bind(&data.ip)
-    .bind(data.enabled)
-    .bind(secrets.password_hash.apply(None))
-    .bind(&data.culture)
-    .bind(secrets.vm_password.apply(None))
-    .bind(&data.external_key)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await
-    .map_err(|e| match StoreError::classify(e) {
-        // the composite key (domain, company) names a domain of another company
-        StoreError::InvalidReference { .. } => StoreError::InvalidReference {
-            field: "domainId",
-            message: "no such domain in this company".into(),
-        },
-        other => other,
-    })?
-    .try_get(0)?;
-    let mut created = Vec::with_capacity(devices.len());
+    // Built from what was written rather than read back: creation is the
+    // hot path of imports and of the API benchmark.
+    let mut user = unsaved_user(company, data, &secrets, devices, now);
+    let sql = format!(
+        "INSERT INTO users ({USER_COLUMNS}) VALUES ({}) RETURNING id",
+        user_values(1)
+    );
+    let id: i64 = bind_user(sqlx::query(&sql), company, data, secrets, now)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(user_insert_error)?
+        .try_get(0)?;
+    let mut device_ids = Vec::with_capacity(devices.len());
     for (i, (d, s)) in devices.iter().enumerate() {
-        let device = Device {
-            id: 0,
-            user_id: UserId(id),
-            data: d.clone(),
-            has_password: matches!(s.password, SecretChange::Set(_)),
-            has_sip_password: matches!(s.sip_password, SecretChange::Set(_)),
-        };
         let device_id = insert_device(&mut *c, company, data.domain_id, UserId(id), d, s.clone())
             .await
             .map_err(|e| at_device(e, i))?;
-        created.push(Device {
-            id: device_id,
-            ..device
-        });
+        device_ids.push(device_id);
     }
-    // Built from what was written rather than read back: creation is the
-    // hot path of imports and of the API benchmark.
-    Ok(User {
-        id: UserId(id),
-        company_id: company,
-        data: data.clone(),
-        has_password,
-        has_vm_password,
-        devices: created,
-        created_at: now,
-        updated_at: now,
-    })
+    set_ids(&mut user, id, &device_ids);
+    Ok(user)
+}
+
+/// Where the ids the database assigns go in the `after` JSON of a user's
+/// creation entry (the API's shape; the store only fills the slots).
+#[derive(Debug, Clone, Copy)]
+pub struct CreatedIdKeys {
+    /// Key of the user's id.
+    pub user_id: &'static str,
+    /// Key of the array of devices, in the order they were given.
+    pub devices: &'static str,
+    /// Key of a device's id inside its object.
+    pub device_id: &'static str,
+}
+
+/// Creates a user with its devices and writes the audit entry of the
+/// creation, all in one transaction: both land or neither does.
+///
+/// `audit` is given the user as it will be stored, its `object_id` is set to
+/// the user's id and its `after` JSON receives the assigned ids at `keys`.
+/// On SQLite the whole transaction is one script sent to the writer
+/// connection's thread in one trip (see `script.rs`); on PostgreSQL it is
+/// the usual statement-by-statement transaction, the audit entry built from
+/// the stored user.
+pub async fn create_recorded(
+    store: &Store,
+    company: CompanyId,
+    data: &UserData,
+    secrets: UserSecrets,
+    devices: &[(DeviceData, DeviceSecrets)],
+    audit: impl FnOnce(&User) -> AuditEntry,
+    keys: CreatedIdKeys,
+) -> Result<User, StoreError> {
+    if store.backend() == Backend::Postgres {
+        let mut tx = store.begin().await?;
+        let user = create(&mut tx, company, data, secrets, devices).await?;
+        let mut entry = audit(&user);
+        entry.object_id = Some(user.id.0.to_string());
+        crate::audit::record(&mut tx, &entry).await?;
+        tx.commit().await?;
+        return Ok(user);
+    }
+    let now = now_ms();
+    let mut user = unsaved_user(company, data, &secrets, devices, now);
+    let entry = audit(&user);
+    let sql = create_script(devices.len());
+    let mut q = bind_user(sqlx::query(&sql), company, data, secrets, now);
+    for (d, s) in devices {
+        q = bind_device(q, d, s.clone(), now);
+    }
+    // the audit entry's values, then the JSON paths of the ids
+    q = q
+        .bind(entry.at)
+        .bind(entry.admin_id)
+        .bind(entry.admin_name)
+        .bind(entry.company_id.map(|c| c.0))
+        .bind(entry.action)
+        .bind(entry.object_type)
+        .bind(entry.object_name)
+        .bind(entry.before)
+        .bind(entry.after)
+        .bind(json_key(keys.user_id));
+    for i in 0..devices.len() {
+        q = q.bind(json_path_at(keys.devices, i, keys.device_id));
+    }
+    // A long list of devices gets a text of its own: keep it out of the
+    // statement cache.
+    let q = q.persistent(devices.len() <= CACHED_DEVICE_COUNTS);
+    // Each insert returns one row, its id: the rows received before a
+    // failure tell which statement failed (0: the user, 1..: the devices,
+    // then the audit entry).
+    let rows = crate::script::run_sqlite(store, q)
+        .await
+        .map_err(|e| match e.rows_before {
+            0 => user_insert_error(e.error),
+            n if n <= devices.len() => at_device(StoreError::classify(e.error), n - 1),
+            _ => StoreError::classify(e.error),
+        })?;
+    if rows.len() != 2 + devices.len() {
+        return Err(StoreError::Script(format!(
+            "user creation returned {} ids for 1 user, {} devices and 1 audit entry",
+            rows.len(),
+            devices.len()
+        )));
+    }
+    let id: i64 = rows[0].try_get(0)?;
+    let device_ids = rows[1..=devices.len()]
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<i64>, _>>()?;
+    set_ids(&mut user, id, &device_ids);
+    Ok(user)
+}
+
+/// Device counts whose creation script stays in the statement cache.
+const CACHED_DEVICE_COUNTS: usize = 4;
+
+/// The SQLite script of [`create_recorded`]: `BEGIN IMMEDIATE`, the user,
+/// each device, the audit entry, `COMMIT`. Parameters are numbered across
+/// the whole script (sqlx binds `$n` by its number in every statement).
+/// Devices and the audit entry find the new user by its unique name in its
+/// domain, and the audit entry finds each device by its unique number.
+fn create_script(devices: usize) -> String {
+    let mut s = format!(
+        "BEGIN IMMEDIATE;\nINSERT INTO users ({USER_COLUMNS}) VALUES ({}) RETURNING id;\n",
+        user_values(1)
+    );
+    // $2 is the domain, $4 the user name key, $1 the company
+    let user = "(SELECT id FROM users WHERE domain_id = $2 AND user_name_key = $4)";
+    let mut next = USER_PARAMS + 1;
+    let mut numbers = Vec::with_capacity(devices);
+    for _ in 0..devices {
+        s.push_str(&format!(
+            "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ({}) RETURNING id;\n",
+            device_values(user, "$2", "$1", next)
+        ));
+        numbers.push(next); // the device's number is its first parameter
+        next += DEVICE_PARAMS;
+    }
+    let a = next; // audit values: at, admin_id, admin_name, company_id, action, object_type, object_name, before, after
+    let path = a + 9;
+    let mut after = format!("json_set(${}, ${path}, u.id", a + 8);
+    for (i, n) in numbers.iter().enumerate() {
+        after.push_str(&format!(
+            ", ${}, (SELECT id FROM devices WHERE domain_id = $2 AND number = ${n})",
+            path + 1 + i
+        ));
+    }
+    after.push(')');
+    s.push_str(&format!(
+        "INSERT INTO audit_log (at, admin_id, admin_name, company_id, action, object_type, object_id, \
+             object_name, before_json, after_json)\n\
+         SELECT ${a}, ${}, ${}, ${}, ${}, ${}, CAST(u.id AS TEXT), ${}, ${}, {after}\n\
+         FROM users u WHERE u.domain_id = $2 AND u.user_name_key = $4 RETURNING id;\nCOMMIT",
+        a + 1,
+        a + 2,
+        a + 3,
+        a + 4,
+        a + 5,
+        a + 6,
+        a + 7,
+    ));
+    s
+}
+
+/// An SQLite JSON path to a key of the top object (`$."key"`).
+fn json_key(key: &str) -> String {
+    format!("$.\"{key}\"")
+}
+
+/// `$."array"[i]."key"`.
+fn json_path_at(array: &str, i: usize, key: &str) -> String {
+    format!("$.\"{array}\"[{i}].\"{key}\"")
 }
 
 /// Names the device of a multi-device request in a conflict.
@@ -366,7 +606,12 @@ pub async fn list(
         w.sql(),
         w.next_param()
     );
-    let sql = json_page_sql(c, USER_FIELDS, &tail);
+    // Each user's devices nested in its object: the page is one query and
+    // one row from the database.
+    let devices = json_array_expr(c, DEVICE_FIELDS, "FROM devices WHERE user_id = u.id");
+    let mut fields = USER_FIELDS.to_vec();
+    fields.push(("devices", &devices));
+    let sql = json_page_sql(c, &fields, &tail);
     let row = w
         .bind(sqlx::query(&sql))
         .bind(page.fetch_limit())
@@ -374,10 +619,20 @@ pub async fn list(
         .await?;
     let mut rows: Vec<UserRow> = json_page(&row)?;
     rows.sort_by_key(|u| u.id);
-    let users = rows.into_iter().map(user_from).collect();
-    let mut page = Page::from_rows(users, page, |u| u.id.0);
-    attach_devices(c, &mut page.items).await?;
-    Ok(page)
+    let users = rows
+        .into_iter()
+        .map(|mut r| {
+            let mut devices = std::mem::take(&mut r.devices);
+            devices.sort_by_key(|d| d.id);
+            let mut u = user_from(r);
+            u.devices = devices
+                .into_iter()
+                .map(device_from)
+                .collect::<Result<_, _>>()?;
+            Ok(u)
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Page::from_rows(users, page, |u| u.id.0))
 }
 
 /// Loads the devices of a page of users in one query.
@@ -497,38 +752,19 @@ async fn insert_device(
     d: &DeviceData,
     s: DeviceSecrets,
 ) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query(
-        "INSERT INTO devices (user_id, domain_id, company_id, number, protocol, password_enc, ip, video,
-             one_number, ccos, sip_user_name, sip_password_enc, sip_proxy, sip_port, stun, realm,
-             dtmf_method, g729, tls, created_at, updated_at, site)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)
-         RETURNING id",
-    )
-    .bind(user.0)
-    .bind(domain.0)
-    .bind(company.0)
-    .bind(&d.number)
-    .bind(d.protocol.as_str())
-    .bind(s.password.apply(None))
-    .bind(&d.ip)
-    .bind(d.video)
-    .bind(d.sip.one_number)
-    .bind(d.sip.ccos)
-    .bind(&d.sip.user_name)
-    .bind(s.sip_password.apply(None))
-    .bind(&d.sip.proxy)
-    .bind(d.sip.port.map(i64::from))
-    .bind(&d.sip.stun)
-    .bind(&d.sip.realm)
-    .bind(d.sip.dtmf_method.map(DtmfMethod::as_str))
-    .bind(d.sip.g729)
-    .bind(d.sip.tls)
-    .bind(now_ms())
-    .bind(&d.site)
-    .fetch_one(c)
-    .await
-    .map_err(StoreError::classify)?
-    .try_get(0)?;
+    let sql = format!(
+        "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ({}) RETURNING id",
+        device_values("$1", "$2", "$3", 4)
+    );
+    let q = sqlx::query(&sql)
+        .bind(user.0)
+        .bind(domain.0)
+        .bind(company.0);
+    let id: i64 = bind_device(q, d, s, now_ms())
+        .fetch_one(c)
+        .await
+        .map_err(StoreError::classify)?
+        .try_get(0)?;
     Ok(id)
 }
 

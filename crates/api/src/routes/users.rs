@@ -4,11 +4,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use twp_domain::{CompanyId, FieldErrors, SecretChange, UserId};
-use twp_store::users::{self, UserFilter, UserSecrets};
+use twp_store::users::{self, CreatedIdKeys, UserFilter, UserSecrets};
 use twp_store::{PageRequest, Tx};
 
 use crate::AppState;
-use crate::audit::{Change, record};
+use crate::audit::{Change, entry, record};
 use crate::auth::Admin;
 use crate::dto::{DeviceDto, DeviceInput, PageOf, UserDto, UserInput, UserPatch, UserQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -36,6 +36,13 @@ pub async fn list(
     Ok(Json(PageOf::from(page, UserDto::from)))
 }
 
+/// Where the ids go in a created user's JSON ([`UserDto`], [`DeviceDto`]).
+const CREATED_IDS: CreatedIdKeys = CreatedIdKeys {
+    user_id: "id",
+    devices: "devices",
+    device_id: "id",
+};
+
 /// Create a user, with its devices, in one step.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/users", tag = "users", security(("bearer" = [])),
     params(("companyId" = i64, Path)), request_body = UserInput,
@@ -57,18 +64,25 @@ pub async fn create(
     } else {
         validate::new_user(&input, &secrets)?
     };
-    let mut tx = st.store.begin().await?;
-    let u = UserDto::from(users::create(&mut tx, cid, &data, user_secrets, &devices).await?);
-    record(
-        &mut tx,
-        a.who(),
-        Change::new("create", "user", u.id)
-            .company(cid)
-            .name(&u.user_name)
-            .after(&u),
+    let user = users::create_recorded(
+        &st.store,
+        cid,
+        &data,
+        user_secrets,
+        &devices,
+        |u| {
+            entry(
+                a.who(),
+                Change::new("create", "user", u.id.0)
+                    .company(cid)
+                    .name(&u.data.user_name)
+                    .after(&UserDto::from(u.clone())),
+            )
+        },
+        CREATED_IDS,
     )
     .await?;
-    tx.commit().await?;
+    let u = UserDto::from(user);
     Ok((StatusCode::CREATED, Json(u)))
 }
 

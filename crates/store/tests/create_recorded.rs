@@ -1,0 +1,338 @@
+//! `users::create_recorded`: a user, its devices and the audit entry of the
+//! creation in one transaction — on SQLite one script sent to the writer
+//! thread in one trip, on PostgreSQL statement by statement. The same
+//! bodies run on both backends.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use twp_domain::{
+    AuditEntry, CompanyId, DeviceData, DeviceProtocol, DeviceSecrets, DomainId, SecretChange,
+    SipSettings, User, UserData,
+};
+use twp_store::audit::AuditFilter;
+use twp_store::testing::TestDb;
+use twp_store::users::{CreatedIdKeys, UserFilter, UserSecrets};
+use twp_store::{
+    AnyConnection, Backend, PageRequest, StoreError, audit, companies, domains, users,
+};
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { let db = super::TestDb::new(super::Backend::Sqlite).await; super::$name(&db).await; db.drop_db().await; } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { let db = super::TestDb::new(super::Backend::Postgres).await; super::$name(&db).await; db.drop_db().await; } )* }
+    };
+}
+
+both_backends!(
+    creation_and_its_entry_land_together,
+    refused_creation_leaves_nothing,
+    dropped_creation_is_all_or_nothing,
+);
+
+const KEYS: CreatedIdKeys = CreatedIdKeys {
+    user_id: "id",
+    devices: "devices",
+    device_id: "id",
+};
+
+fn user(domain: DomainId, name: &str) -> UserData {
+    UserData {
+        domain_id: domain,
+        user_name: name.into(),
+        first_name: Some("Zoé".into()),
+        last_name: Some("L'Hôpital \"quoted\"".into()),
+        gsm: None,
+        email: Some(format!("{name}@example.fr")),
+        ip: None,
+        enabled: true,
+        culture: Some("fr-FR".into()),
+        external_key: None,
+    }
+}
+
+fn device(number: &str) -> DeviceData {
+    DeviceData {
+        number: number.into(),
+        protocol: DeviceProtocol::Sip,
+        ip: None,
+        video: true,
+        site: Some("1.1".into()),
+        sip: SipSettings {
+            port: Some(5060),
+            ..SipSettings::default()
+        },
+    }
+}
+
+/// An audit entry shaped like the API's: the user's JSON with 0 for the ids
+/// the database has not given yet.
+fn entry(company: CompanyId, u: &User) -> AuditEntry {
+    let after = json!({
+        "id": u.id.0,
+        "userName": u.data.user_name,
+        "lastName": u.data.last_name,
+        "devices": u.devices.iter().map(|d| json!({"id": d.id, "number": d.data.number})).collect::<Vec<_>>(),
+    });
+    AuditEntry {
+        id: 0,
+        at: 1_700_000_000_000,
+        admin_id: None,
+        admin_name: "tester".into(),
+        company_id: Some(company),
+        action: "create".into(),
+        object_type: "user".into(),
+        object_id: Some(u.id.0.to_string()),
+        object_name: Some(u.data.user_name.clone()),
+        before: None,
+        after: Some(after.to_string()),
+    }
+}
+
+async fn setup(db: &TestDb, name: &str) -> (CompanyId, DomainId) {
+    let mut tx = db.store.begin().await.unwrap();
+    let c = companies::create(&mut tx, name).await.unwrap();
+    let d = domains::create(&mut tx, c.id, "Paris", 4).await.unwrap();
+    tx.commit().await.unwrap();
+    (c.id, d.id)
+}
+
+/// Users, devices and audit entries of a company, counted.
+async fn counts(db: &TestDb, c: CompanyId) -> (usize, usize, usize) {
+    let mut r = db.store.read().await.unwrap();
+    let page = PageRequest::new(None, Some(1000));
+    let us = users::list(&mut r, c, &UserFilter::default(), &page)
+        .await
+        .unwrap();
+    let devices = us.items.iter().map(|u| u.devices.len()).sum();
+    let entries = audit_entries(&mut r, c).await.len();
+    (us.items.len(), devices, entries)
+}
+
+async fn audit_entries(r: &mut AnyConnection, c: CompanyId) -> Vec<AuditEntry> {
+    audit::list(
+        r,
+        &twp_domain::AdminScope::SuperUser,
+        &AuditFilter {
+            company_id: Some(c),
+            ..AuditFilter::default()
+        },
+        &PageRequest::new(None, Some(1000)),
+    )
+    .await
+    .unwrap()
+    .items
+}
+
+async fn create(
+    db: &TestDb,
+    c: CompanyId,
+    data: &UserData,
+    numbers: &[&str],
+) -> Result<User, StoreError> {
+    let devices: Vec<_> = numbers
+        .iter()
+        .map(|n| {
+            (
+                device(n),
+                DeviceSecrets {
+                    password: SecretChange::Set("sealed".into()),
+                    sip_password: SecretChange::Keep,
+                },
+            )
+        })
+        .collect();
+    users::create_recorded(
+        &db.store,
+        c,
+        data,
+        UserSecrets {
+            password_hash: SecretChange::Keep,
+            vm_password: SecretChange::Set("sealed-vm".into()),
+        },
+        &devices,
+        |u| entry(c, u),
+        KEYS,
+    )
+    .await
+}
+
+async fn creation_and_its_entry_land_together(db: &TestDb) {
+    let (c, d) = setup(db, "A").await;
+    for (name, numbers) in [
+        ("nodevice", &[][..]),
+        ("one", &["1001"][..]),
+        ("three", &["1002", "1003", "1004"][..]),
+        // more devices than the cached scripts
+        ("six", &["2001", "2002", "2003", "2004", "2005", "2006"][..]),
+    ] {
+        let u = create(db, c, &user(d, name), numbers).await.unwrap();
+        assert!(u.id.0 > 0);
+        assert!(!u.has_password && u.has_vm_password);
+        assert_eq!(u.devices.len(), numbers.len());
+        for (dev, n) in u.devices.iter().zip(numbers) {
+            assert!(dev.id > 0 && dev.user_id == u.id && dev.has_password);
+            assert_eq!(dev.data.number, *n);
+        }
+        // what was returned is what is stored
+        let mut r = db.store.read().await.unwrap();
+        let stored = users::get(&mut r, c, u.id).await.unwrap();
+        assert_eq!(stored, u);
+        // the entry carries the ids the database gave
+        let e = audit_entries(&mut r, c)
+            .await
+            .into_iter()
+            .find(|e| e.object_name.as_deref() == Some(name))
+            .unwrap();
+        assert_eq!(e.object_id, Some(u.id.0.to_string()));
+        let after: Value = serde_json::from_str(e.after.as_deref().unwrap()).unwrap();
+        let want = json!({
+            "id": u.id.0,
+            "userName": name,
+            "lastName": "L'Hôpital \"quoted\"",
+            "devices": u.devices.iter().map(|d| json!({"id": d.id, "number": d.data.number})).collect::<Vec<_>>(),
+        });
+        assert_eq!(after, want);
+    }
+    assert_eq!(counts(db, c).await, (4, 10, 4));
+}
+
+async fn refused_creation_leaves_nothing(db: &TestDb) {
+    let (c, d) = setup(db, "A").await;
+    let (other, other_domain) = setup(db, "B").await;
+    create(db, c, &user(d, "first"), &["1001"]).await.unwrap();
+    let before = counts(db, c).await;
+    // the user's name is taken: the script's first insert fails
+    let e = create(db, c, &user(d, "FIRST"), &["1002"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Conflict {
+                field: "userName",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // the second device's number is taken: the user and the first device
+    // were written before the failure and must be gone
+    let e = create(db, c, &user(d, "second"), &["1003", "1001"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Conflict {
+                field: "devices[1].number",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // twice the same number in one request
+    let e = create(db, c, &user(d, "third"), &["1004", "1005", "1005"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Conflict {
+                field: "devices[2].number",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // a domain of another company
+    let e = create(db, c, &user(other_domain, "fourth"), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::InvalidReference {
+                field: "domainId",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(counts(db, c).await, before);
+    assert_eq!(counts(db, other).await, (0, 0, 0));
+    // the writer is usable afterwards, by scripts and by transactions
+    create(db, c, &user(d, "second"), &["1003"]).await.unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    users::create(&mut tx, c, &user(d, "plain"), UserSecrets::default(), &[])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        counts(db, c).await,
+        (before.0 + 2, before.1 + 1, before.2 + 1)
+    );
+}
+
+/// A caller that goes away (an HTTP client hanging up drops the handler's
+/// future) at any point of the creation leaves the user, its devices and
+/// its entry all written or none of them, and the writer usable.
+async fn dropped_creation_is_all_or_nothing(db: &TestDb) {
+    let (c, d) = setup(db, "A").await;
+    let mut completed = 0;
+    for k in 0..40u32 {
+        let name = format!("u{k}");
+        let numbers = [format!("{}", 3000 + 2 * k), format!("{}", 3001 + 2 * k)];
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+        let data = user(d, &name);
+        let fut = create(db, c, &data, &numbers);
+        // give the creation k turns, sleeping a little on each so that the
+        // database threads get to different points of the work
+        let give_up = async {
+            for _ in 0..k {
+                std::thread::sleep(Duration::from_micros(25));
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::select! {
+            biased;
+            r = fut => { r.unwrap(); completed += 1; }
+            _ = give_up => {}
+        }
+    }
+    // every creation is whole or absent
+    let mut r = db.store.read().await.unwrap();
+    let us = users::list(
+        &mut r,
+        c,
+        &UserFilter::default(),
+        &PageRequest::new(None, Some(1000)),
+    )
+    .await
+    .unwrap()
+    .items;
+    let entries = audit_entries(&mut r, c).await;
+    drop(r);
+    for u in &us {
+        assert_eq!(u.devices.len(), 2, "{}", u.data.user_name);
+    }
+    assert_eq!(entries.len(), us.len());
+    for e in &entries {
+        let id = e.object_id.as_deref().unwrap();
+        assert!(us.iter().any(|u| u.id.0.to_string() == id));
+    }
+    assert!(us.len() >= completed);
+    eprintln!(
+        "{} of 40 creations landed ({completed} seen to complete)",
+        us.len()
+    );
+    // and the writer still works
+    create(db, c, &user(d, "after"), &["9999"]).await.unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    users::create(&mut tx, c, &user(d, "plain"), UserSecrets::default(), &[])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
