@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_access.sql"),
         postgres: include_str!("../migrations/postgres/0004_access.sql"),
     },
+    Migration {
+        version: 6,
+        name: "directories",
+        sqlite: include_str!("../migrations/sqlite/0006_directories.sql"),
+        postgres: include_str!("../migrations/postgres/0006_directories.sql"),
+    },
 ];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations
