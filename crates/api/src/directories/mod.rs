@@ -164,6 +164,14 @@ impl DirectoryHub {
             .remove(&domain);
     }
 
+    /// Forgets the engines of a deleted company's domains.
+    pub fn forget_company(&self, company: CompanyId) {
+        self.engines
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (c, _)| *c != company);
+    }
+
     /// Whether a synchronisation of the directory is in flight.
     pub fn is_running(&self, id: i64) -> bool {
         self.runs
