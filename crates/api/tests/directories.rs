@@ -22,6 +22,7 @@ both_backends!(
     connection_tests_name_the_problem,
     twp_users_directory_names_users,
     private_contacts_and_vcard_import,
+    directories_can_be_granted,
 );
 
 fn temp_csv(name: &str, text: &str) -> PathBuf {
@@ -446,4 +447,42 @@ async fn private_contacts_and_vcard_import(app: &App) {
     let r = app.delete(&format!("{base}/{id}"), &t).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("{base}/{id}"), &t).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn directories_can_be_granted(app: &App) {
+    let t = app.super_token().await;
+    let (cid, d) = app.company(&t, "A", &["Paris"]).await;
+    let (other, od) = app.company(&t, "B", &["Lyon"]).await;
+    let u = app.user(&t, cid, d[0], "jdupont").await;
+    let path = temp_csv("a.csv", CSV);
+    let mk = |c: i64, dom: i64| {
+        let path = path.clone();
+        async move {
+            let r = app
+                .post(&format!("/api/v1/companies/{c}/domains/{dom}/directories"), &t, csv_directory("Main", &path, 1))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            r.body["id"].as_i64().unwrap()
+        }
+    };
+    let mine = mk(cid, d[0]).await;
+    let theirs = mk(other, od[0]).await;
+    let grants = format!("/api/v1/companies/{cid}/grants");
+    let grant = |dir: Option<i64>| json!({"subject": {"type": "user", "id": u}, "objectType": "directory", "directoryId": dir});
+    let r = app.post(&grants, &t, grant(None)).await;
+    assert_eq!(r.body["field"], "directoryId", "{}", r.text);
+    // another company's directory, or none at all: not found
+    let r = app.post(&grants, &t, grant(Some(theirs))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = app.post(&grants, &t, grant(Some(999_999))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = app.post(&grants, &t, grant(Some(mine))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["directoryId"], mine);
+    let r = app.get(&format!("{grants}?objectType=directory&directoryId={mine}"), &t).await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1, "{}", r.text);
+    // deleting the directory removes its grants
+    app.delete(&format!("/api/v1/companies/{cid}/domains/{}/directories/{mine}", d[0]), &t).await;
+    let r = app.get(&format!("{grants}?objectType=directory"), &t).await;
+    assert_eq!(r.body.as_array().unwrap().len(), 0, "{}", r.text);
 }

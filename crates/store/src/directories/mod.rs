@@ -259,13 +259,24 @@ pub async fn update(
     get(c, company, domain, id).await
 }
 
-/// Deletes a directory with its contacts, derived keys and report.
+/// Deletes a directory with its contacts, derived keys, report and grants.
 pub async fn delete(
     c: &mut AnyConnection,
     company: CompanyId,
     domain: DomainId,
     id: i64,
 ) -> Result<(), StoreError> {
+    // grants name the directory by id (no foreign key: the column is shared
+    // by the object types)
+    sqlx::query(
+        "DELETE FROM grants WHERE object_type = 'directory' AND object_ref = $1 AND company_id = $2
+         AND EXISTS (SELECT 1 FROM directories WHERE id = $1 AND domain_id = $3 AND company_id = $2)",
+    )
+    .bind(id)
+    .bind(company.0)
+    .bind(domain.0)
+    .execute(&mut *c)
+    .await?;
     let done =
         sqlx::query("DELETE FROM directories WHERE id = $1 AND domain_id = $2 AND company_id = $3")
             .bind(id)
