@@ -77,6 +77,12 @@ async fn wait_done(app: &App, t: &str, base: &str) -> Value {
     panic!("the synchronisation did not end");
 }
 
+async fn create(app: &App, t: &str, dirs: &str, body: Value) -> i64 {
+    let r = app.post(dirs, t, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_i64().unwrap()
+}
+
 async fn settings_are_checked_and_secrets_never_shown(app: &App) {
     let t = app.super_token().await;
     let (cid, d) = app.company(&t, "A", &["Paris"]).await;
@@ -298,11 +304,7 @@ async fn connection_tests_name_the_problem(app: &App) {
     let t = app.super_token().await;
     let (cid, d) = app.company(&t, "A", &["Paris"]).await;
     let dirs = format!("/api/v1/companies/{cid}/domains/{}/directories", d[0]);
-    let create = |body: Value| async move {
-        let r = app.post(&dirs, &t, body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        r.body["id"].as_i64().unwrap()
-    };
+    let create = |body: Value| create(app, &t, &dirs, body);
     let path = temp_csv("ok.csv", CSV);
     let ok = create(csv_directory("OK", &path, 1)).await;
     let r = app.post(&format!("{dirs}/{ok}/test"), &t, json!({})).await;
@@ -455,18 +457,9 @@ async fn directories_can_be_granted(app: &App) {
     let (other, od) = app.company(&t, "B", &["Lyon"]).await;
     let u = app.user(&t, cid, d[0], "jdupont").await;
     let path = temp_csv("a.csv", CSV);
-    let mk = |c: i64, dom: i64| {
-        let path = path.clone();
-        async move {
-            let r = app
-                .post(&format!("/api/v1/companies/{c}/domains/{dom}/directories"), &t, csv_directory("Main", &path, 1))
-                .await;
-            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-            r.body["id"].as_i64().unwrap()
-        }
-    };
-    let mine = mk(cid, d[0]).await;
-    let theirs = mk(other, od[0]).await;
+    let dirs = |c: i64, dom: i64| format!("/api/v1/companies/{c}/domains/{dom}/directories");
+    let mine = create(app, &t, &dirs(cid, d[0]), csv_directory("Main", &path, 1)).await;
+    let theirs = create(app, &t, &dirs(other, od[0]), csv_directory("Main", &path, 1)).await;
     let grants = format!("/api/v1/companies/{cid}/grants");
     let grant = |dir: Option<i64>| json!({"subject": {"type": "user", "id": u}, "objectType": "directory", "directoryId": dir});
     let r = app.post(&grants, &t, grant(None)).await;

@@ -313,6 +313,11 @@ pub async fn add(
     if let Some(o) = owner {
         grants::home(&mut tx, cid, o).await?;
     }
+    if let Object::Directory(d) = obj
+        && !twp_store::directories::exists_in_company(&mut tx, cid, d.0).await?
+    {
+        return Err(ApiError::not_found("directory"));
+    }
     let engine = engine(&st, &mut tx).await?;
     // The store numbers the grant; a negative id never collides.
     let candidate = Grant {
