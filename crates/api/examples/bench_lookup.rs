@@ -32,8 +32,12 @@ async fn main() {
     let clients: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let seconds: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("TWP look-up through the HTTP API — {people} people, {clients} clients, {seconds} s, {cores} cores");
-    println!("command: cargo run --release -p twp-api --example bench_lookup -- {people} {clients} {seconds}\n");
+    println!(
+        "TWP look-up through the HTTP API — {people} people, {clients} clients, {seconds} s, {cores} cores"
+    );
+    println!(
+        "command: cargo run --release -p twp-api --example bench_lookup -- {people} {clients} {seconds}\n"
+    );
 
     // the CSV and the numbers as presented
     let dir = std::env::temp_dir().join(format!("twp-bench-lookup-{}", std::process::id()));
@@ -71,13 +75,29 @@ async fn main() {
     tokio::spawn(twp_api::serve(listener, server_state, async move {
         let _ = stopped.await;
     }));
-    let http = Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+    let http = Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
     let auth = format!("Bearer {}", login(&http, &base).await);
-    let cid = post(&http, &base, "/api/v1/companies", &auth, json!({"name": "Bench"})).await["id"]
+    let cid = post(
+        &http,
+        &base,
+        "/api/v1/companies",
+        &auth,
+        json!({"name": "Bench"}),
+    )
+    .await["id"]
         .as_i64()
         .unwrap();
-    let did = post(&http, &base, &format!("/api/v1/companies/{cid}/domains"), &auth,
-        json!({"name": "D", "numberingPlanLength": 4})).await["id"]
+    let did = post(
+        &http,
+        &base,
+        &format!("/api/v1/companies/{cid}/domains"),
+        &auth,
+        json!({"name": "D", "numberingPlanLength": 4}),
+    )
+    .await["id"]
         .as_i64()
         .unwrap();
     let domain = format!("/api/v1/companies/{cid}/domains/{did}");
@@ -87,32 +107,70 @@ async fn main() {
         "homePhone": "homePhone", "standardPhone": "switchboard", "custom0": "vip",
         "redList.workPhone": "private", "redList.mobilePhone": "private", "redList.homePhone": "private"
     });
-    let d = post(&http, &base, &format!("{domain}/directories"), &auth, json!({
+    let d = post(
+        &http,
+        &base,
+        &format!("{domain}/directories"),
+        &auth,
+        json!({
         "name": "People", "serverType": "csv", "connector": {"path": csv.display().to_string()},
-        "mapping": mapping, "customNames": {"custom0": "[VIP]"}})).await;
+        "mapping": mapping, "customNames": {"custom0": "[VIP]"}}),
+    )
+    .await;
     let id = d["id"].as_i64().unwrap();
     let started = Instant::now();
-    post(&http, &base, &format!("{domain}/directories/{id}/sync"), &auth, json!({})).await;
+    post(
+        &http,
+        &base,
+        &format!("{domain}/directories/{id}/sync"),
+        &auth,
+        json!({}),
+    )
+    .await;
     let report = loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let p = get(&http, &base, &format!("{domain}/directories/{id}/sync"), &auth).await;
+        let p = get(
+            &http,
+            &base,
+            &format!("{domain}/directories/{id}/sync"),
+            &auth,
+        )
+        .await;
         if p["running"] == false {
-            break get(&http, &base, &format!("{domain}/directories/{id}/report"), &auth).await;
+            break get(
+                &http,
+                &base,
+                &format!("{domain}/directories/{id}/report"),
+                &auth,
+            )
+            .await;
         }
     };
     let sync = started.elapsed();
     println!(
         "sync through the API: {} rows in {:.2} s ({:.0} rows/s; reading {} ms, indexing {} ms, saving {} ms), outcome {}",
-        report["rowsRead"], sync.as_secs_f64(),
+        report["rowsRead"],
+        sync.as_secs_f64(),
         report["rowsRead"].as_f64().unwrap_or(0.0) / sync.as_secs_f64(),
-        report["readingMs"], report["indexingMs"], report["savingMs"], report["outcome"]
+        report["readingMs"],
+        report["indexingMs"],
+        report["savingMs"],
+        report["outcome"]
     );
 
     // restart: a fresh hub loads the engine from the derived keys
-    let restarted = AppState::new(db.store.clone(), SecretBox::from_base64(&SecretBox::generate_key()).unwrap(), ApiSettings::default());
+    let restarted = AppState::new(
+        db.store.clone(),
+        SecretBox::from_base64(&SecretBox::generate_key()).unwrap(),
+        ApiSettings::default(),
+    );
     let t = Instant::now();
     let s = restarted.directories.load_all(&restarted).await.unwrap();
-    println!("restart: {} contacts loaded from the store in {} ms", s.contacts, t.elapsed().as_millis());
+    println!(
+        "restart: {} contacts loaded from the store in {} ms",
+        s.contacts,
+        t.elapsed().as_millis()
+    );
 
     // look-ups
     let presented = Arc::new(presented);
@@ -132,7 +190,12 @@ async fn main() {
                     .get(format!("{base}{domain}/lookup"))
                     .query(&[("number", n.as_str())])
                     .header("authorization", &auth)
-                    .send().await.unwrap().json().await.unwrap();
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
                 lat.push(t.elapsed());
                 named += u64::from(r["found"] == true);
             }
@@ -151,7 +214,10 @@ async fn main() {
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(
         "look-ups: {} in {seconds} s = {:.0}/s; p50 {:?}, p99 {:?}; named {:.2} % of the presented numbers",
-        all.len(), all.len() as f64 / seconds as f64, pct(0.5), pct(0.99),
+        all.len(),
+        all.len() as f64 / seconds as f64,
+        pct(0.5),
+        pct(0.99),
         100.0 * named as f64 / all.len() as f64
     );
     let _ = stop.send(());
@@ -160,19 +226,44 @@ async fn main() {
 }
 
 async fn login(http: &Client, base: &str) -> String {
-    let r: Value = http.post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "tws"})).send().await.unwrap().json().await.unwrap();
+    let r: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"name": "tws", "password": "tws"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let t = r["token"].as_str().unwrap().to_owned();
-    let s = http.post(format!("{base}/api/v1/auth/password")).bearer_auth(&t)
-        .json(&json!({"currentPassword": "tws", "newPassword": "benchmark-password"})).send().await.unwrap();
+    let s = http
+        .post(format!("{base}/api/v1/auth/password"))
+        .bearer_auth(&t)
+        .json(&json!({"currentPassword": "tws", "newPassword": "benchmark-password"}))
+        .send()
+        .await
+        .unwrap();
     assert!(s.status().is_success());
-    let r: Value = http.post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "benchmark-password"})).send().await.unwrap().json().await.unwrap();
+    let r: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"name": "tws", "password": "benchmark-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     r["token"].as_str().unwrap().to_owned()
 }
 
 async fn post(http: &Client, base: &str, path: &str, auth: &str, body: Value) -> Value {
-    let r = http.post(format!("{base}{path}")).header("authorization", auth).json(&body).send().await.unwrap();
+    let r = http
+        .post(format!("{base}{path}"))
+        .header("authorization", auth)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let status = r.status();
     let v: Value = r.json().await.unwrap_or(Value::Null);
     assert!(status.is_success(), "{path}: {status} {v}");
@@ -180,5 +271,12 @@ async fn post(http: &Client, base: &str, path: &str, auth: &str, body: Value) ->
 }
 
 async fn get(http: &Client, base: &str, path: &str, auth: &str) -> Value {
-    http.get(format!("{base}{path}")).header("authorization", auth).send().await.unwrap().json().await.unwrap()
+    http.get(format!("{base}{path}"))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

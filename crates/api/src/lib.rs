@@ -176,7 +176,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             private_contacts::delete
         ))
         .routes(routes!(private_contacts::import_vcard))
-        // ---- end directories ----
+    // ---- end directories ----
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.

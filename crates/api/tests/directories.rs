@@ -104,11 +104,19 @@ async fn settings_are_checked_and_secrets_never_shown(app: &App) {
     assert!(r.text.contains("id must be mapped"), "{}", r.text);
     // unknown server type, missing CSV path, bad LDAP filter
     let r = app
-        .post(&dirs, &t, json!({"name": "X", "serverType": "lotus", "mapping": {"id": "id"}}))
+        .post(
+            &dirs,
+            &t,
+            json!({"name": "X", "serverType": "lotus", "mapping": {"id": "id"}}),
+        )
         .await;
     assert_eq!(r.body["field"], "serverType", "{}", r.text);
     let r = app
-        .post(&dirs, &t, json!({"name": "X", "serverType": "csv", "mapping": {"id": "id"}}))
+        .post(
+            &dirs,
+            &t,
+            json!({"name": "X", "serverType": "csv", "mapping": {"id": "id"}}),
+        )
         .await;
     assert_eq!(r.body["field"], "connector.path", "{}", r.text);
     let ldap = |filter: &str| {
@@ -137,7 +145,10 @@ async fn settings_are_checked_and_secrets_never_shown(app: &App) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     // replace keeps the password when absent
     let mut input = ldap("(uid=*)");
-    input["connector"].as_object_mut().unwrap().remove("password");
+    input["connector"]
+        .as_object_mut()
+        .unwrap()
+        .remove("password");
     let r = app.put(&format!("{dirs}/{id}"), &t, input).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["hasPassword"], true);
@@ -148,11 +159,24 @@ async fn settings_are_checked_and_secrets_never_shown(app: &App) {
     let r = app.get(&format!("{dirs}/{id}"), &scoped).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
     let r = app
-        .get(&format!("/api/v1/companies/{other}/domains/{}/directories/{id}", od[0]), &t)
+        .get(
+            &format!(
+                "/api/v1/companies/{other}/domains/{}/directories/{id}",
+                od[0]
+            ),
+            &t,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
     let r = app
-        .post(&format!("/api/v1/companies/{other}/domains/{}/directories/{id}/sync", od[0]), &t, json!({}))
+        .post(
+            &format!(
+                "/api/v1/companies/{other}/domains/{}/directories/{id}/sync",
+                od[0]
+            ),
+            &t,
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 
@@ -166,25 +190,42 @@ async fn csv_sync_lookup_search_and_report(app: &App) {
     let (cid, d) = app.company(&t, "A", &["Paris"]).await;
     let domain = format!("/api/v1/companies/{cid}/domains/{}", d[0]);
     let path = temp_csv("a.csv", CSV);
-    let r = app.post(&format!("{domain}/directories"), &t, csv_directory("Main", &path, 10)).await;
+    let r = app
+        .post(
+            &format!("{domain}/directories"),
+            &t,
+            csv_directory("Main", &path, 10),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.body["id"].as_i64().unwrap();
     let base = format!("{domain}/directories/{id}");
     // never synchronised: no report
-    assert_eq!(app.get(&format!("{base}/report"), &t).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("{base}/report"), &t).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let r = app.post(&format!("{base}/sync"), &t, json!({})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     let report = wait_done(app, &t, &base).await;
     assert_eq!(report["outcome"], "completed", "{report}");
-    assert_eq!((report["rowsRead"].as_u64(), report["created"].as_u64()), (Some(6), Some(4)));
+    assert_eq!(
+        (report["rowsRead"].as_u64(), report["created"].as_u64()),
+        (Some(6), Some(4))
+    );
     assert_eq!(report["ignoredTotal"], 2);
     let ignored = report["ignored"].to_string();
-    assert!(ignored.contains("line 5") && ignored.contains("line 6"), "{ignored}");
+    assert!(
+        ignored.contains("line 5") && ignored.contains("line 6"),
+        "{ignored}"
+    );
     assert_eq!(app.get(&base, &t).await.body["contacts"], 4);
 
     // look-up in another format than stored: named, with the matching field
-    let r = app.get(&format!("{domain}/lookup?number=0140000001"), &t).await;
+    let r = app
+        .get(&format!("{domain}/lookup?number=0140000001"), &t)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["found"], true, "{}", r.text);
     assert_eq!(r.body["directoryId"], id);
@@ -192,35 +233,54 @@ async fn csv_sync_lookup_search_and_report(app: &App) {
     assert_eq!(r.body["match"], "exact");
     assert_eq!(r.body["contact"]["name"], "Jean DUPONT");
     // VIP
-    let r = app.get(&format!("{domain}/lookup?number=%2B33611223344"), &t).await;
+    let r = app
+        .get(&format!("{domain}/lookup?number=%2B33611223344"), &t)
+        .await;
     assert_eq!(r.body["vip"], "Board member", "{}", r.text);
     // red list: the name, not the number
-    let r = app.get(&format!("{domain}/lookup?number=0699887766"), &t).await;
+    let r = app
+        .get(&format!("{domain}/lookup?number=0699887766"), &t)
+        .await;
     assert_eq!(r.body["found"], true, "{}", r.text);
     assert_eq!(r.body["numberHidden"], true);
     assert!(!r.text.contains("99 88 77 66"), "{}", r.text);
     assert_eq!(r.body["contact"]["hiddenNumbers"], json!(["mobilePhone"]));
     // unknown number
-    let r = app.get(&format!("{domain}/lookup?number=0123123123"), &t).await;
-    assert_eq!((r.status, r.body["found"].clone()), (StatusCode::OK, json!(false)));
+    let r = app
+        .get(&format!("{domain}/lookup?number=0123123123"), &t)
+        .await;
+    assert_eq!(
+        (r.status, r.body["found"].clone()),
+        (StatusCode::OK, json!(false))
+    );
 
     // search: prefix, accent-insensitive, paged
     let r = app.get(&format!("{domain}/search?q=zoe"), &t).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["items"][0]["name"], "Zoé MARTIN");
-    let r = app.get(&format!("{domain}/search?q=acme&limit=1"), &t).await;
+    let r = app
+        .get(&format!("{domain}/search?q=acme&limit=1"), &t)
+        .await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
     let next = r.body["next"].as_str().unwrap().to_owned();
-    let r2 = app.get(&format!("{domain}/search?q=acme&limit=1&after={next}"), &t).await;
+    let r2 = app
+        .get(&format!("{domain}/search?q=acme&limit=1&after={next}"), &t)
+        .await;
     assert_eq!(r2.body["items"].as_array().unwrap().len(), 1);
     assert_ne!(r.body["items"][0]["name"], r2.body["items"][0]["name"]);
-    let r = app.get(&format!("{domain}/search?q=acme&mode=fuzzy"), &t).await;
+    let r = app
+        .get(&format!("{domain}/search?q=acme&mode=fuzzy"), &t)
+        .await;
     assert_eq!(r.body["field"], "mode", "{}", r.text);
-    let r = app.get(&format!("{domain}/search?q=acme&after=garbage"), &t).await;
+    let r = app
+        .get(&format!("{domain}/search?q=acme&after=garbage"), &t)
+        .await;
     assert_eq!(r.body["field"], "after", "{}", r.text);
     // advanced: one directory, one field, one condition
     let adv = |field: &str, cond: &str, value: &str| {
-        format!("{domain}/search/advanced?directoryId={id}&field={field}&condition={cond}&value={value}")
+        format!(
+            "{domain}/search/advanced?directoryId={id}&field={field}&condition={cond}&value={value}"
+        )
     };
     let r = app.get(&adv("company", "equals", "durand%20sa"), &t).await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
@@ -235,7 +295,9 @@ async fn csv_sync_lookup_search_and_report(app: &App) {
     let r = app.get(&format!("{base}/contacts?limit=3"), &t).await;
     assert_eq!(r.body["total"], 4, "{}", r.text);
     assert_eq!(r.body["items"].as_array().unwrap().len(), 3);
-    let r = app.get(&format!("{base}/contacts?limit=3&after=3"), &t).await;
+    let r = app
+        .get(&format!("{base}/contacts?limit=3&after=3"), &t)
+        .await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
     assert!(r.body.get("next").is_none());
 
@@ -244,11 +306,17 @@ async fn csv_sync_lookup_search_and_report(app: &App) {
     app.post(&format!("{base}/sync"), &t, json!({})).await;
     let report = wait_done(app, &t, &base).await;
     assert_eq!(
-        (report["updated"].as_u64(), report["deleted"].as_u64(), report["unchanged"].as_u64()),
+        (
+            report["updated"].as_u64(),
+            report["deleted"].as_u64(),
+            report["unchanged"].as_u64()
+        ),
         (Some(1), Some(2), Some(1)),
         "{report}"
     );
-    let r = app.get(&format!("{domain}/lookup?number=0611223344"), &t).await;
+    let r = app
+        .get(&format!("{domain}/lookup?number=0611223344"), &t)
+        .await;
     assert_eq!(r.body["found"], false);
 }
 
@@ -257,7 +325,13 @@ async fn one_run_at_a_time_and_cancel_keeps_contacts(app: &App) {
     let (cid, d) = app.company(&t, "A", &["Paris"]).await;
     let domain = format!("/api/v1/companies/{cid}/domains/{}", d[0]);
     let path = temp_csv("small.csv", CSV);
-    let r = app.post(&format!("{domain}/directories"), &t, csv_directory("Main", &path, 10)).await;
+    let r = app
+        .post(
+            &format!("{domain}/directories"),
+            &t,
+            csv_directory("Main", &path, 10),
+        )
+        .await;
     let id = r.body["id"].as_i64().unwrap();
     let base = format!("{domain}/directories/{id}");
     app.post(&format!("{base}/sync"), &t, json!({})).await;
@@ -266,7 +340,11 @@ async fn one_run_at_a_time_and_cancel_keeps_contacts(app: &App) {
     // a big source: the run is still going when the next requests come
     let mut big = String::from("id;sn;givenName;company;phone;mobile;vip;private\n");
     for i in 0..300_000 {
-        big.push_str(&format!("{i};Name{i};First;Company {};01 {:08};;;\n", i % 97, i));
+        big.push_str(&format!(
+            "{i};Name{i};First;Company {};01 {:08};;;\n",
+            i % 97,
+            i
+        ));
     }
     std::fs::write(&path, big).unwrap();
     let r = app.post(&format!("{base}/sync"), &t, json!({})).await;
@@ -291,13 +369,23 @@ async fn one_run_at_a_time_and_cancel_keeps_contacts(app: &App) {
     assert!(cancelled, "the run was never seen reading");
     let report = wait_done(app, &t, &base).await;
     assert_eq!(report["outcome"], "cancelled", "{report}");
-    assert!(report["error"].as_str().unwrap().contains("previous contacts are kept"));
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("previous contacts are kept")
+    );
     // the previous contacts still answer
-    let r = app.get(&format!("{domain}/lookup?number=0144556677"), &t).await;
+    let r = app
+        .get(&format!("{domain}/lookup?number=0144556677"), &t)
+        .await;
     assert_eq!(r.body["contact"]["name"], "Léa DURAND", "{}", r.text);
     assert_eq!(app.get(&base, &t).await.body["contacts"], 4);
     // nothing running: cancel is refused
-    assert_eq!(app.delete(&format!("{base}/sync"), &t).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.delete(&format!("{base}/sync"), &t).await.status,
+        StatusCode::CONFLICT
+    );
 }
 
 async fn connection_tests_name_the_problem(app: &App) {
@@ -309,25 +397,45 @@ async fn connection_tests_name_the_problem(app: &App) {
     let ok = create(csv_directory("OK", &path, 1)).await;
     let r = app.post(&format!("{dirs}/{ok}/test"), &t, json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert!(r.body["fields"].to_string().contains("givenName"), "{}", r.text);
+    assert!(
+        r.body["fields"].to_string().contains("givenName"),
+        "{}",
+        r.text
+    );
 
-    let missing = create(csv_directory("Missing", &PathBuf::from("/nonexistent/x.csv"), 2)).await;
-    let r = app.post(&format!("{dirs}/{missing}/test"), &t, json!({})).await;
+    let missing = create(csv_directory(
+        "Missing",
+        &PathBuf::from("/nonexistent/x.csv"),
+        2,
+    ))
+    .await;
+    let r = app
+        .post(&format!("{dirs}/{missing}/test"), &t, json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["code"], "connection_failed");
     assert!(r.text.contains("/nonexistent/x.csv"), "{}", r.text);
     // a failed synchronisation says why in its report
-    app.post(&format!("{dirs}/{missing}/sync"), &t, json!({})).await;
+    app.post(&format!("{dirs}/{missing}/sync"), &t, json!({}))
+        .await;
     let report = wait_done(app, &t, &format!("{dirs}/{missing}")).await;
     assert_eq!(report["outcome"], "failed");
-    assert!(report["error"].as_str().unwrap().contains("/nonexistent/x.csv"), "{report}");
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/x.csv"),
+        "{report}"
+    );
 
     // nothing listens on port 1: unreachable server
     let ldap = create(json!({"name": "LDAP", "serverType": "ldap",
         "connector": {"host": "127.0.0.1", "port": 1, "baseDn": "dc=x", "timeoutSecs": 5},
         "mapping": {"id": "uid"}}))
     .await;
-    let r = app.post(&format!("{dirs}/{ldap}/test"), &t, json!({})).await;
+    let r = app
+        .post(&format!("{dirs}/{ldap}/test"), &t, json!({}))
+        .await;
     assert_eq!(r.body["code"], "connection_failed", "{}", r.text);
     assert!(r.text.contains("127.0.0.1"), "{}", r.text);
 
@@ -342,7 +450,8 @@ async fn connection_tests_name_the_problem(app: &App) {
     assert!(!r.text.contains("certainly-wrong"), "{}", r.text);
 
     // private directories are kept per user: not synchronised
-    let p = create(json!({"name": "[TwsPrivate]", "type": "private", "serverType": "private"})).await;
+    let p =
+        create(json!({"name": "[TwsPrivate]", "type": "private", "serverType": "private"})).await;
     let r = app.post(&format!("{dirs}/{p}/sync"), &t, json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED, "{}", r.text);
     assert_eq!(r.body["code"], "not_implemented");
@@ -351,7 +460,10 @@ async fn connection_tests_name_the_problem(app: &App) {
     draft["type"] = json!("draft");
     let dr = create(draft).await;
     let r = app.post(&format!("{dirs}/{dr}/sync"), &t, json!({})).await;
-    assert_eq!((r.status, r.body["code"].clone()), (StatusCode::CONFLICT, json!("disabled")));
+    assert_eq!(
+        (r.status, r.body["code"].clone()),
+        (StatusCode::CONFLICT, json!("disabled"))
+    );
 }
 
 async fn twp_users_directory_names_users(app: &App) {
@@ -369,18 +481,28 @@ async fn twp_users_directory_names_users(app: &App) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let domain = format!("/api/v1/companies/{cid}/domains/{}", d[0]);
     let r = app
-        .post(&format!("{domain}/directories"), &t, json!({"name": "Users", "serverType": "twp-users"}))
+        .post(
+            &format!("{domain}/directories"),
+            &t,
+            json!({"name": "Users", "serverType": "twp-users"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let base = format!("{domain}/directories/{}", r.body["id"]);
     // the fixed mapping cannot be changed
     let r = app
-        .post(&format!("{domain}/directories"), &t, json!({"name": "U2", "serverType": "twp-users", "mapping": {"id": "x"}}))
+        .post(
+            &format!("{domain}/directories"),
+            &t,
+            json!({"name": "U2", "serverType": "twp-users", "mapping": {"id": "x"}}),
+        )
         .await;
     assert_eq!(r.body["field"], "mapping", "{}", r.text);
     app.post(&format!("{base}/sync"), &t, json!({})).await;
     assert_eq!(wait_done(app, &t, &base).await["created"], 1);
-    let r = app.get(&format!("{domain}/lookup?number=0612345678"), &t).await;
+    let r = app
+        .get(&format!("{domain}/lookup?number=0612345678"), &t)
+        .await;
     assert_eq!(r.body["contact"]["name"], "Jean Dupont", "{}", r.text);
     assert_eq!(r.body["field"], "mobilePhone");
     let r = app.get(&format!("{domain}/lookup?number=1000"), &t).await;
@@ -399,18 +521,34 @@ async fn private_contacts_and_vcard_import(app: &App) {
     let u = app.user(&t, cid, d[0], "jdupont").await;
     let base = format!("/api/v1/companies/{cid}/users/{u}/private-contacts");
     let r = app
-        .post(&base, &t, json!({"fields": {"lastName": "Garage Martin", "workPhone": "0140000010"}}))
+        .post(
+            &base,
+            &t,
+            json!({"fields": {"lastName": "Garage Martin", "workPhone": "0140000010"}}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.body["id"].as_i64().unwrap();
-    let r = app.post(&base, &t, json!({"fields": {"colour": "red"}})).await;
+    let r = app
+        .post(&base, &t, json!({"fields": {"colour": "red"}}))
+        .await;
     assert_eq!(r.body["field"], "fields.colour", "{}", r.text);
-    let r = app.post(&base, &t, json!({"fields": {"email1": "x@y.z"}})).await;
+    let r = app
+        .post(&base, &t, json!({"fields": {"email1": "x@y.z"}}))
+        .await;
     assert_eq!(r.body["code"], "empty_contact", "{}", r.text);
     let r = app
-        .put(&format!("{base}/{id}"), &t, json!({"fields": {"lastName": "Garage Martin & Fils"}}))
+        .put(
+            &format!("{base}/{id}"),
+            &t,
+            json!({"fields": {"lastName": "Garage Martin & Fils"}}),
+        )
         .await;
-    assert_eq!(r.body["fields"]["lastName"], "Garage Martin & Fils", "{}", r.text);
+    assert_eq!(
+        r.body["fields"]["lastName"], "Garage Martin & Fils",
+        "{}",
+        r.text
+    );
 
     // vCards: all imported
     let r = app
@@ -438,17 +576,28 @@ async fn private_contacts_and_vcard_import(app: &App) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = r.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("line 16"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("line 16"),
+        "{body}"
+    );
     assert_eq!(app.get(&base, &t).await.body.as_array().unwrap().len(), 3);
 
     // another company: the user is not found
-    let r = app.get(&format!("/api/v1/companies/{other}/users/{u}/private-contacts"), &t).await;
+    let r = app
+        .get(
+            &format!("/api/v1/companies/{other}/users/{u}/private-contacts"),
+            &t,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let scoped = app.scoped_admin(&t, "b-admin", other).await;
     assert_eq!(app.get(&base, &scoped).await.status, StatusCode::NOT_FOUND);
     let r = app.delete(&format!("{base}/{id}"), &t).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&format!("{base}/{id}"), &t).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("{base}/{id}"), &t).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn directories_can_be_granted(app: &App) {
@@ -459,7 +608,13 @@ async fn directories_can_be_granted(app: &App) {
     let path = temp_csv("a.csv", CSV);
     let dirs = |c: i64, dom: i64| format!("/api/v1/companies/{c}/domains/{dom}/directories");
     let mine = create(app, &t, &dirs(cid, d[0]), csv_directory("Main", &path, 1)).await;
-    let theirs = create(app, &t, &dirs(other, od[0]), csv_directory("Main", &path, 1)).await;
+    let theirs = create(
+        app,
+        &t,
+        &dirs(other, od[0]),
+        csv_directory("Main", &path, 1),
+    )
+    .await;
     let grants = format!("/api/v1/companies/{cid}/grants");
     let grant = |dir: Option<i64>| json!({"subject": {"type": "user", "id": u}, "objectType": "directory", "directoryId": dir});
     let r = app.post(&grants, &t, grant(None)).await;
@@ -472,10 +627,22 @@ async fn directories_can_be_granted(app: &App) {
     let r = app.post(&grants, &t, grant(Some(mine))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["directoryId"], mine);
-    let r = app.get(&format!("{grants}?objectType=directory&directoryId={mine}"), &t).await;
+    let r = app
+        .get(
+            &format!("{grants}?objectType=directory&directoryId={mine}"),
+            &t,
+        )
+        .await;
     assert_eq!(r.body.as_array().unwrap().len(), 1, "{}", r.text);
     // deleting the directory removes its grants
-    app.delete(&format!("/api/v1/companies/{cid}/domains/{}/directories/{mine}", d[0]), &t).await;
+    app.delete(
+        &format!(
+            "/api/v1/companies/{cid}/domains/{}/directories/{mine}",
+            d[0]
+        ),
+        &t,
+    )
+    .await;
     let r = app.get(&format!("{grants}?objectType=directory"), &t).await;
     assert_eq!(r.body.as_array().unwrap().len(), 0, "{}", r.text);
 }

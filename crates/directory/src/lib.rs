@@ -141,8 +141,8 @@ pub use options::{
 pub use persist::{ChangeSet, MemoryPersistence, PersistError, Persistence};
 pub use profile::{Member, Number, Profile};
 pub use search::{AdvancedQuery, Condition, Cursor, SearchPage, SimpleQuery, TextMatch};
-pub use vcard::{VCard, VCardError, parse_vcards};
 pub use sync::{
     IgnoredRecord, MAX_REPORTED_IGNORED, ProgressSnapshot, SyncError, SyncPhase, SyncProgress,
     SyncReport,
 };
+pub use vcard::{VCard, VCardError, parse_vcards};

@@ -88,7 +88,10 @@ fn unfold(text: &str) -> Vec<(usize, std::borrow::Cow<'_, str>)> {
     out
 }
 
-fn parse_line<'a>(line: usize, text: &'a std::borrow::Cow<'a, str>) -> Result<ContentLine<'a>, VCardError> {
+fn parse_line<'a>(
+    line: usize,
+    text: &'a std::borrow::Cow<'a, str>,
+) -> Result<ContentLine<'a>, VCardError> {
     // the value starts at the first ':' outside double quotes
     let mut quoted = false;
     let mut colon = None;
@@ -110,7 +113,12 @@ fn parse_line<'a>(line: usize, text: &'a std::borrow::Cow<'a, str>) -> Result<Co
     };
     let mut parts = split_outside_quotes(head, ';').into_iter();
     let name = parts.next().unwrap_or_default();
-    let name = name.rsplit('.').next().unwrap_or_default().trim().to_ascii_uppercase();
+    let name = name
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(err(line, format!("{name:?} is not a property name")));
     }
@@ -121,9 +129,11 @@ fn parse_line<'a>(line: usize, text: &'a std::borrow::Cow<'a, str>) -> Result<Co
             // vCard 2.1 style bare parameter (`TEL;WORK:`): a type
             None => ("TYPE".to_owned(), p.as_str()),
         };
+        // `TYPE="home,voice"` (v4, quoted list) and `TYPE=home,voice`
         let values = split_outside_quotes(v, ',')
-            .into_iter()
-            .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+            .iter()
+            .flat_map(|part| part.trim().trim_matches('"').split(','))
+            .map(|s| s.trim().to_ascii_lowercase())
             .collect();
         params.push((k, values));
     }
@@ -271,7 +281,10 @@ fn apply(card: &mut VCard, c: &ContentLine<'_>) {
 /// Reads every card of `text`.
 pub fn parse_vcards(text: &str) -> Result<Vec<VCard>, VCardError> {
     if text.len() > MAX_VCARD_TEXT {
-        return Err(err(1, format!("the text is larger than {MAX_VCARD_TEXT} bytes")));
+        return Err(err(
+            1,
+            format!("the text is larger than {MAX_VCARD_TEXT} bytes"),
+        ));
     }
     let mut cards = Vec::new();
     let mut current: Option<VCard> = None;
@@ -291,7 +304,9 @@ pub fn parse_vcards(text: &str) -> Result<Vec<VCard>, VCardError> {
                     fields: Vec::new(),
                 });
             }
-            ("BEGIN", Some(_)) => return Err(err(*line, "BEGIN inside a card (END:VCARD missing)")),
+            ("BEGIN", Some(_)) => {
+                return Err(err(*line, "BEGIN inside a card (END:VCARD missing)"));
+            }
             ("END", Some(card)) => {
                 if !c.value.trim().eq_ignore_ascii_case("VCARD") {
                     return Err(err(*line, "expected END:VCARD"));
@@ -311,11 +326,19 @@ pub fn parse_vcards(text: &str) -> Result<Vec<VCard>, VCardError> {
                 cards.push(std::mem::take(card));
                 current = None;
             }
-            (_, None) => return Err(err(*line, format!("{} outside a card (BEGIN:VCARD missing)", c.name))),
+            (_, None) => {
+                return Err(err(
+                    *line,
+                    format!("{} outside a card (BEGIN:VCARD missing)", c.name),
+                ));
+            }
             ("VERSION", Some(_)) => {
                 let v = c.value.trim();
                 if v != "3.0" && v != "4.0" {
-                    return Err(err(*line, format!("version {v:?} is not supported (3.0 or 4.0)")));
+                    return Err(err(
+                        *line,
+                        format!("version {v:?} is not supported (3.0 or 4.0)"),
+                    ));
                 }
             }
             (_, Some(card)) => apply(card, &c),
@@ -355,9 +378,12 @@ mod tests {
         assert_eq!(a.get(F::Work), Some("+33 1 23 45 67 89"));
         assert_eq!(a.get(F::Mobile), Some("06 11 22 33 44"));
         assert_eq!(a.get(F::Email1), Some("jean@acme.fr"));
-        assert_eq!(a.get(F::Address), Some("1 rue de la Paix, Paris, 75002, France"));
+        assert_eq!(
+            a.get(F::Address),
+            Some("1 rue de la Paix, Paris, 75002, France")
+        );
         let b = &cards[1];
-        assert_eq!(b.line, 12);
+        assert_eq!(b.line, 13);
         assert_eq!(b.get(F::Id), Some("urn:uuid:42"));
         assert_eq!(b.get(F::Home), Some("+33-4-00-00-00-01"));
         assert_eq!(b.get(F::Work), Some("0140000002"));

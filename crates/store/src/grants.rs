@@ -10,8 +10,8 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use twp_access::authz::{
-    Application, DirectoryId, Grant, GrantId, GroupEntry, Home, Object, ObjectKind, Principal, Snapshot,
-    Subject, UserEntry,
+    Application, DirectoryId, Grant, GrantId, GroupEntry, Home, Object, ObjectKind, Principal,
+    Snapshot, Subject, UserEntry,
 };
 use twp_domain::{CompanyId, DomainId, GroupId, UserId};
 
@@ -196,12 +196,13 @@ pub async fn insert(
     // a directory of another company is not found
     let (o_ref, o_home) = match object {
         Object::Directory(d) => {
-            let row = sqlx::query("SELECT domain_id FROM directories WHERE id = $1 AND company_id = $2")
-                .bind(d.0)
-                .bind(company.0)
-                .fetch_optional(&mut *c)
-                .await?
-                .ok_or(StoreError::NotFound("directory"))?;
+            let row =
+                sqlx::query("SELECT domain_id FROM directories WHERE id = $1 AND company_id = $2")
+                    .bind(d.0)
+                    .bind(company.0)
+                    .fetch_optional(&mut *c)
+                    .await?
+                    .ok_or(StoreError::NotFound("directory"))?;
             let domain = DomainId(row.try_get(0)?);
             (Some(d.0), Some(Home { domain, company }))
         }

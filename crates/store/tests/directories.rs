@@ -70,7 +70,10 @@ async fn directory_crud_and_tenancy(db: &TestDb) {
     let e = directories::create(&mut tx, a, da, &data(" sales "), None)
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Conflict { field: "name", .. }), "{e:?}");
+    assert!(
+        matches!(e, StoreError::Conflict { field: "name", .. }),
+        "{e:?}"
+    );
     drop(tx);
 
     let mut tx = db.store.begin().await.unwrap();
@@ -99,8 +102,16 @@ async fn directory_crud_and_tenancy(db: &TestDb) {
         directories::get(&mut c, b, da, d.id).await,
         Err(StoreError::NotFound("directory"))
     ));
-    assert!(!directories::exists_in_company(&mut c, b, d.id).await.unwrap());
-    assert!(directories::exists_in_company(&mut c, a, d.id).await.unwrap());
+    assert!(
+        !directories::exists_in_company(&mut c, b, d.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        directories::exists_in_company(&mut c, a, d.id)
+            .await
+            .unwrap()
+    );
     assert!(directories::list(&mut c, b, dbb).await.unwrap().is_empty());
     assert_eq!(directories::list(&mut c, a, da).await.unwrap().len(), 1);
     assert_eq!(directories::list_all(&mut c).await.unwrap().len(), 1);
@@ -163,14 +174,21 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 async fn contacts_commit_load_and_restart(db: &TestDb) {
     let ((a, da), _) = two_companies(db).await;
     let mut tx = db.store.begin().await.unwrap();
-    let d = directories::create(&mut tx, a, da, &data("CSV"), None).await.unwrap();
+    let d = directories::create(&mut tx, a, da, &data("CSV"), None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let id = d.id;
 
     // 10,000 contacts: several stored chunks
     let mut text = String::from("id;sn;phone\n");
     for i in 0..10_000 {
-        text.push_str(&format!("{i};Name{i};+33 1 40 {:02} {:02} {:02}\n", i / 10_000, (i / 100) % 100, i % 100));
+        text.push_str(&format!(
+            "{i};Name{i};+33 1 40 {:02} {:02} {:02}\n",
+            i / 10_000,
+            (i / 100) % 100,
+            i % 100
+        ));
     }
     let e = engine(db, a, da);
     let e2 = e.clone();
@@ -184,7 +202,13 @@ async fn contacts_commit_load_and_restart(db: &TestDb) {
     let stored = directories::get(&mut c, a, da, id).await.unwrap();
     assert_eq!(stored.contacts, 10_000);
     assert!(stored.synced_at.is_some());
-    assert!(directories::contact_chunks(&mut c, a, id).await.unwrap().len() >= 3);
+    assert!(
+        directories::contact_chunks(&mut c, a, id)
+            .await
+            .unwrap()
+            .len()
+            >= 3
+    );
     drop(c);
 
     // a new engine (a restart) loads the contacts and the derived keys
@@ -201,23 +225,38 @@ async fn contacts_commit_load_and_restart(db: &TestDb) {
     assert_eq!(derived, Some(g.derived()));
 
     // another company's persistence reads nothing of it
-    let other = StorePersistence::new(db.store.clone(), CompanyId(a.0 + 1), tokio::runtime::Handle::current());
-    let (loaded, derived) =
-        blocking(move || (other.load(DirectoryId(id)).unwrap(), other.load_derived(DirectoryId(id)).unwrap())).await;
+    let other = StorePersistence::new(
+        db.store.clone(),
+        CompanyId(a.0 + 1),
+        tokio::runtime::Handle::current(),
+    );
+    let (loaded, derived) = blocking(move || {
+        (
+            other.load(DirectoryId(id)).unwrap(),
+            other.load_derived(DirectoryId(id)).unwrap(),
+        )
+    })
+    .await;
     assert!(loaded.is_empty() && derived.is_none());
 }
 
 async fn failed_commit_keeps_previous_contacts(db: &TestDb) {
     let ((a, da), (b, _)) = two_companies(db).await;
     let mut tx = db.store.begin().await.unwrap();
-    let d = directories::create(&mut tx, a, da, &data("CSV"), None).await.unwrap();
+    let d = directories::create(&mut tx, a, da, &data("CSV"), None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let id = d.id;
     let e = engine(db, a, da);
     let e2 = e.clone();
     blocking(move || {
         e2.upsert_directory(engine_directory(id, da)).unwrap();
-        e2.synchronise(DirectoryId(id), &mut csv("id;sn;phone\n1;Dupont;0140000001\n")).unwrap();
+        e2.synchronise(
+            DirectoryId(id),
+            &mut csv("id;sn;phone\n1;Dupont;0140000001\n"),
+        )
+        .unwrap();
     })
     .await;
     // the same directory seen through another company's persistence: the
@@ -225,12 +264,19 @@ async fn failed_commit_keeps_previous_contacts(db: &TestDb) {
     let wrong = Arc::new(DirectoryEngine::new(
         da,
         DialPlan::default().compile().unwrap(),
-        Arc::new(StorePersistence::new(db.store.clone(), b, tokio::runtime::Handle::current())),
+        Arc::new(StorePersistence::new(
+            db.store.clone(),
+            b,
+            tokio::runtime::Handle::current(),
+        )),
     ));
     let err = blocking(move || {
         wrong.upsert_directory(engine_directory(id, da)).unwrap();
         wrong
-            .synchronise(DirectoryId(id), &mut csv("id;sn;phone\n2;Martin;0140000002\n3;X;0140000003\n"))
+            .synchronise(
+                DirectoryId(id),
+                &mut csv("id;sn;phone\n2;Martin;0140000002\n3;X;0140000003\n"),
+            )
             .unwrap_err()
     })
     .await;
@@ -246,23 +292,36 @@ async fn failed_commit_keeps_previous_contacts(db: &TestDb) {
 async fn reports_are_kept_per_directory(db: &TestDb) {
     let ((a, da), (b, dbb)) = two_companies(db).await;
     let mut tx = db.store.begin().await.unwrap();
-    let d = directories::create(&mut tx, a, da, &data("CSV"), None).await.unwrap();
+    let d = directories::create(&mut tx, a, da, &data("CSV"), None)
+        .await
+        .unwrap();
     let r = StoredReport {
         outcome: "completed".into(),
         report: r#"{"created":1}"#.into(),
         started_at: 1,
         finished_at: 2,
     };
-    directories::save_report(&mut tx, a, d.id, &r).await.unwrap();
+    directories::save_report(&mut tx, a, d.id, &r)
+        .await
+        .unwrap();
     let r2 = StoredReport {
         outcome: "failed".into(),
         ..r.clone()
     };
-    directories::save_report(&mut tx, a, d.id, &r2).await.unwrap();
-    assert!(directories::save_report(&mut tx, b, d.id, &r).await.is_err());
+    directories::save_report(&mut tx, a, d.id, &r2)
+        .await
+        .unwrap();
+    assert!(
+        directories::save_report(&mut tx, b, d.id, &r)
+            .await
+            .is_err()
+    );
     tx.commit().await.unwrap();
     let mut c = db.store.read().await.unwrap();
-    assert_eq!(directories::report(&mut c, a, da, d.id).await.unwrap(), Some(r2));
+    assert_eq!(
+        directories::report(&mut c, a, da, d.id).await.unwrap(),
+        Some(r2)
+    );
     assert!(directories::report(&mut c, b, dbb, d.id).await.is_err());
 }
 
@@ -288,7 +347,10 @@ async fn private_contacts_and_domain_users(db: &TestDb) {
         &mut tx,
         a,
         u.id,
-        &[r#"{"lastName":"Plumber"}"#.into(), r#"{"lastName":"Doctor"}"#.into()],
+        &[
+            r#"{"lastName":"Plumber"}"#.into(),
+            r#"{"lastName":"Doctor"}"#.into(),
+        ],
     )
     .await
     .unwrap();
@@ -296,9 +358,15 @@ async fn private_contacts_and_domain_users(db: &TestDb) {
     tx.commit().await.unwrap();
 
     let mut tx = db.store.begin().await.unwrap();
-    let up = private::update(&mut tx, a, u.id, made[0].id, r#"{"lastName":"Electrician"}"#)
-        .await
-        .unwrap();
+    let up = private::update(
+        &mut tx,
+        a,
+        u.id,
+        made[0].id,
+        r#"{"lastName":"Electrician"}"#,
+    )
+    .await
+    .unwrap();
     assert_eq!(up.fields, r#"{"lastName":"Electrician"}"#);
     private::delete(&mut tx, a, u.id, made[1].id).await.unwrap();
     tx.commit().await.unwrap();
@@ -318,5 +386,10 @@ async fn private_contacts_and_domain_users(db: &TestDb) {
     let people = private::domain_users(&mut c, a, da).await.unwrap();
     assert_eq!(people.len(), 1);
     assert_eq!(people[0].last_name.as_deref(), Some("Dupont"));
-    assert!(private::domain_users(&mut c, b, dbb).await.unwrap().is_empty());
+    assert!(
+        private::domain_users(&mut c, b, dbb)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -13,7 +13,6 @@ use twp_domain::{
 use twp_store::users::UserSecrets;
 use twp_store::{Store, admins, companies, domains, groups, pbx_links, users};
 
-
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A login printed in the banner.
@@ -360,15 +359,41 @@ impl twp_api::scenario::PbxScenario for SimScenario {
 /// Callers of the demo PBX's outside calls, named by the demo's CSV
 /// directory: `(id, last name, first name, company, mobile, work, VIP)`.
 const DEMO_CALLERS: [(&str, &str, &str, &str, &str, &str, &str); 3] = [
-    ("demo-1", "Fontaine", "Claire", "Fontaine Conseil", "06 12 34 56 78", "", ""),
-    ("demo-2", "Garnier", "Paul", "Garnier & Fils", "", "+33 (0)4 78 00 11 22", "Key account"),
-    ("demo-3", "Lambert", "Sophie", "Clinique du Parc", "+33 6 98 76 54 32", "01.44.55.66.77", ""),
+    (
+        "demo-1",
+        "Fontaine",
+        "Claire",
+        "Fontaine Conseil",
+        "06 12 34 56 78",
+        "",
+        "",
+    ),
+    (
+        "demo-2",
+        "Garnier",
+        "Paul",
+        "Garnier & Fils",
+        "",
+        "+33 (0)4 78 00 11 22",
+        "Key account",
+    ),
+    (
+        "demo-3",
+        "Lambert",
+        "Sophie",
+        "Clinique du Parc",
+        "+33 6 98 76 54 32",
+        "01.44.55.66.77",
+        "",
+    ),
 ];
 
 /// Writes the demo's CSV directory: generated people (seeded, messy
 /// real-world formats) and the demo callers.
 fn write_demo_csv(path: &Path) -> Result<(), BoxError> {
-    use twp_directory::generate::{COLUMNS, Config as GenConfig, CsvEncoding, CsvSink, People, RecordSink, Row};
+    use twp_directory::generate::{
+        COLUMNS, Config as GenConfig, CsvEncoding, CsvSink, People, RecordSink, Row,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -457,7 +482,13 @@ pub async fn directories(state: &twp_api::AppState, data: &Path) -> Result<(), B
     if existing.is_empty() {
         let mut tx = state.store.begin().await?;
         for (name, server_type, settings, mapping, priority) in [
-            ("TWP users", "twp-users", "{}".to_owned(), r#"{"fields":{},"customNames":{}}"#.to_owned(), 10),
+            (
+                "TWP users",
+                "twp-users",
+                "{}".to_owned(),
+                r#"{"fields":{},"customNames":{}}"#.to_owned(),
+                10,
+            ),
             (
                 "Sample CSV",
                 "csv",
@@ -494,7 +525,9 @@ pub async fn directories(state: &twp_api::AppState, data: &Path) -> Result<(), B
                 let r = h.await?;
                 tracing::info!(directory = id, outcome = %r.outcome, contacts = r.created + r.updated + r.unchanged, "demo directory synchronised");
             }
-            Err(e) => tracing::warn!(directory = id, error = %e.body.message, "demo directory not synchronised"),
+            Err(e) => {
+                tracing::warn!(directory = id, error = %e.body.message, "demo directory not synchronised")
+            }
         }
     }
     Ok(())

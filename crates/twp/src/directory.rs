@@ -22,11 +22,17 @@ use crate::runtime::BoxError;
 
 /// `key` names `(id, name)`: by id or by name, case-insensitive.
 fn names(key: &str, id: i64, name: &str) -> bool {
-    key.parse::<i64>().map_or_else(|_| name.eq_ignore_ascii_case(key.trim()), |k| k == id)
+    key.parse::<i64>()
+        .map_or_else(|_| name.eq_ignore_ascii_case(key.trim()), |k| k == id)
 }
 
 /// Finds the directory by company, domain and directory (ids or names).
-async fn find(store: &Store, company: &str, domain: &str, directory: &str) -> Result<StoredDirectory, BoxError> {
+async fn find(
+    store: &Store,
+    company: &str,
+    domain: &str,
+    directory: &str,
+) -> Result<StoredDirectory, BoxError> {
     let mut c = store.read().await?;
     let mut found = Vec::new();
     for d in directories::list_all(&mut c).await? {
@@ -40,7 +46,10 @@ async fn find(store: &Store, company: &str, domain: &str, directory: &str) -> Re
         }
     }
     match found.len() {
-        0 => Err(format!("no directory {directory:?} in domain {domain:?} of company {company:?}").into()),
+        0 => Err(
+            format!("no directory {directory:?} in domain {domain:?} of company {company:?}")
+                .into(),
+        ),
         1 => Ok(found.remove(0)),
         n => Err(format!("{n} directories match: give ids instead of names").into()),
     }
@@ -48,10 +57,18 @@ async fn find(store: &Store, company: &str, domain: &str, directory: &str) -> Re
 
 /// Runs the synchronisation and prints progress, then the report; fails
 /// when the run did not complete.
-pub async fn sync(state: AppState, company: &str, domain: &str, directory: &str) -> Result<(), BoxError> {
+pub async fn sync(
+    state: AppState,
+    company: &str,
+    domain: &str,
+    directory: &str,
+) -> Result<(), BoxError> {
     let d = find(&state.store, company, domain, directory).await?;
     let (cid, did): (CompanyId, DomainId) = (d.company_id, d.domain_id);
-    println!("Synchronising directory {} ({}, id {})…", d.data.name, d.data.server_type, d.id);
+    println!(
+        "Synchronising directory {} ({}, id {})…",
+        d.data.name, d.data.server_type, d.id
+    );
     let handle = run::start(&state, cid, did, d.id, "cli")
         .await
         .map_err(|e| e.body.message)?;
@@ -59,7 +76,9 @@ pub async fn sync(state: AppState, company: &str, domain: &str, directory: &str)
     while !handle.is_finished() {
         let p = run::progress(&state, did, d.id);
         if let Some(phase) = &p.phase {
-            let eta = p.eta_ms.map_or(String::new(), |e| format!(", about {} s left", e / 1000 + 1));
+            let eta = p.eta_ms.map_or(String::new(), |e| {
+                format!(", about {} s left", e / 1000 + 1)
+            });
             let _ = write!(
                 out,
                 "\r  {phase:<9} {} read, {} written, {:.0} rows/s{eta}        ",
@@ -74,8 +93,17 @@ pub async fn sync(state: AppState, company: &str, domain: &str, directory: &str)
     println!(
         "{}: {} read, {} created, {} updated, {} deleted, {} unchanged, {} ignored, in {} ms \
          (reading {} ms, indexing {} ms, saving {} ms)",
-        r.outcome, r.rows_read, r.created, r.updated, r.deleted, r.unchanged, r.ignored_total,
-        r.elapsed_ms, r.reading_ms, r.indexing_ms, r.saving_ms
+        r.outcome,
+        r.rows_read,
+        r.created,
+        r.updated,
+        r.deleted,
+        r.unchanged,
+        r.ignored_total,
+        r.elapsed_ms,
+        r.reading_ms,
+        r.indexing_ms,
+        r.saving_ms
     );
     for i in &r.ignored {
         println!("  ignored {}: {}", i.location, i.reason);

@@ -9,8 +9,8 @@ use twp_api::{AppState, bootstrap};
 use twp_store::{Store, StoreOptions};
 
 use crate::cli::{
-    DirectoryCommand,
-    AdminCommand, Cli, Command, ConfigCommand, CstaCommand, DialplanCommand, LicenseCommand,
+    AdminCommand, Cli, Command, ConfigCommand, CstaCommand, DialplanCommand, DirectoryCommand,
+    LicenseCommand,
 };
 use crate::config::{Config, EXAMPLE};
 

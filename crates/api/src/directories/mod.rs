@@ -133,7 +133,9 @@ impl DirectoryHub {
                         summary.contacts += e.generation(d.id).map_or(0, |g| g.contacts().len());
                     }
                 }
-                Err(e) => tracing::error!(domain = domain.0, error = ?e.body.message, "directories not loaded"),
+                Err(e) => {
+                    tracing::error!(domain = domain.0, error = ?e.body.message, "directories not loaded")
+                }
             }
         }
         summary.elapsed = started.elapsed();

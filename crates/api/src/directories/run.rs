@@ -219,7 +219,8 @@ pub async fn start(
         let e = Arc::clone(&engine);
         // Err((cancelled, why))
         let result = tokio::task::spawn_blocking(move || {
-            e.upsert_directory(dir).map_err(|e| (false, e.to_string()))?;
+            e.upsert_directory(dir)
+                .map_err(|e| (false, e.to_string()))?;
             e.synchronise(DirectoryId(id), &mut *connector)
                 .map_err(|e| (matches!(e, SyncError::Cancelled { .. }), e.to_string()))
         })
@@ -229,10 +230,20 @@ pub async fn start(
         let result = result.map_err(|(_, m)| m);
         let dto = report(result, trigger, started, cancelled);
         match &dto.error {
-            None => tracing::info!(directory = id, rows = dto.rows_read, created = dto.created,
-                updated = dto.updated, deleted = dto.deleted, ignored = dto.ignored_total,
-                ms = dto.elapsed_ms, trigger, "directory synchronised"),
-            Some(e) => tracing::warn!(directory = id, outcome = %dto.outcome, error = %e, trigger, "directory not synchronised"),
+            None => tracing::info!(
+                directory = id,
+                rows = dto.rows_read,
+                created = dto.created,
+                updated = dto.updated,
+                deleted = dto.deleted,
+                ignored = dto.ignored_total,
+                ms = dto.elapsed_ms,
+                trigger,
+                "directory synchronised"
+            ),
+            Some(e) => {
+                tracing::warn!(directory = id, outcome = %dto.outcome, error = %e, trigger, "directory not synchronised")
+            }
         }
         if let Err(e) = save(&st, company, id, &dto, started).await {
             tracing::error!(directory = id, error = %e.body.message, "synchronisation report not saved");

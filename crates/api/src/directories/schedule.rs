@@ -27,7 +27,13 @@ pub fn parse_time(text: &str) -> Option<i64> {
 
 /// Whether a directory is due at `now` (epoch ms), given the start of its
 /// last run and, for `daily`, the time of day in minutes.
-pub fn due(mode: &str, every_minutes: Option<i64>, daily_at: i64, last: Option<i64>, now: i64) -> bool {
+pub fn due(
+    mode: &str,
+    every_minutes: Option<i64>,
+    daily_at: i64,
+    last: Option<i64>,
+    now: i64,
+) -> bool {
     match mode {
         "every" => {
             let period = every_minutes.unwrap_or(60).max(1) * 60_000;
@@ -93,7 +99,11 @@ pub async fn tick(st: &AppState) {
                 .map(|r| r.started_at),
             Err(_) => continue,
         };
-        let at = if mode == "daily" { daily_time(st, &d).await } else { 0 };
+        let at = if mode == "daily" {
+            daily_time(st, &d).await
+        } else {
+            0
+        };
         if due(mode, d.data.sync_every_minutes, at, last, now_ms()) {
             let trigger = if mode == "daily" { "daily" } else { "every" };
             if let Err(e) = super::run::start(st, d.company_id, d.domain_id, d.id, trigger).await {
@@ -143,11 +153,29 @@ mod tests {
         let midnight = 1000 * 24 * H;
         let at = 120; // 02:00
         // 01:00: yesterday's 02:00 run is the latest planned
-        assert!(!due("daily", None, at, Some(midnight - 22 * H), midnight + H));
+        assert!(!due(
+            "daily",
+            None,
+            at,
+            Some(midnight - 22 * H),
+            midnight + H
+        ));
         // 02:00 reached, last run yesterday: due
-        assert!(due("daily", None, at, Some(midnight - 22 * H), midnight + 2 * H));
+        assert!(due(
+            "daily",
+            None,
+            at,
+            Some(midnight - 22 * H),
+            midnight + 2 * H
+        ));
         // already ran today after 02:00
-        assert!(!due("daily", None, at, Some(midnight + 2 * H + 1), midnight + 5 * H));
+        assert!(!due(
+            "daily",
+            None,
+            at,
+            Some(midnight + 2 * H + 1),
+            midnight + 5 * H
+        ));
         assert!(due("daily", None, at, None, midnight + H));
     }
 }

@@ -9,12 +9,11 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use twp_connectors::{
-    AdId, LdapConnector, LdapSettings, OdbcConnector, OdbcSettings, SqlConnector,
-    SqlSettings, SqlSource, XlsxConnector, XlsxSettings, active_directory_mapping, quote_table,
-    validate_filter,
+    AdId, LdapConnector, LdapSettings, OdbcConnector, OdbcSettings, SqlConnector, SqlSettings,
+    SqlSource, XlsxConnector, XlsxSettings, active_directory_mapping, quote_table, validate_filter,
 };
 use twp_directory::{
-    ContactField, Connector, CsvConnector, CsvOptions, CsvSource, Directory, DirectoryId,
+    Connector, ContactField, CsvConnector, CsvOptions, CsvSource, Directory, DirectoryId,
     DirectoryType, Encoding, Mapping, Target,
 };
 use twp_store::directories::{DirectoryData, StoredDirectory};
@@ -25,7 +24,16 @@ use crate::error::{ApiError, ApiResult};
 const AD_PEOPLE: &str = "(&(objectCategory=person)(objectClass=user))";
 
 /// The server types of guide 8.1 this version reads.
-pub const SERVER_TYPES: &[&str] = &["csv", "xlsx", "ldap", "ad", "sql", "odbc", "twp-users", "private"];
+pub const SERVER_TYPES: &[&str] = &[
+    "csv",
+    "xlsx",
+    "ldap",
+    "ad",
+    "sql",
+    "odbc",
+    "twp-users",
+    "private",
+];
 
 /// The stored form of a mapping.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -151,23 +159,40 @@ fn check_connector(server_type: &str, settings: &Map<String, Value>) -> ApiResul
         "ldap" | "ad" => {
             let s: LdapSettings = decode(server_type, with_password(settings, probe))?;
             if s.host.trim().is_empty() {
-                return Err(bad("connector.host", "required", "connector.host: the server is required"));
+                return Err(bad(
+                    "connector.host",
+                    "required",
+                    "connector.host: the server is required",
+                ));
             }
             if s.base_dn.trim().is_empty() {
-                return Err(bad("connector.baseDn", "required", "connector.baseDn: the base DN is required"));
+                return Err(bad(
+                    "connector.baseDn",
+                    "required",
+                    "connector.baseDn: the base DN is required",
+                ));
             }
             if let Some(f) = s.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-                validate_filter(f)
-                    .map_err(|e| bad("connector.filter", "invalid_filter", format!("connector.filter: {e}")))?;
+                validate_filter(f).map_err(|e| {
+                    bad(
+                        "connector.filter",
+                        "invalid_filter",
+                        format!("connector.filter: {e}"),
+                    )
+                })?;
             }
             Ok(())
         }
         "sql" => {
             let s: SqlSettings = decode(server_type, with_password(settings, probe))?;
             match &s.source {
-                SqlSource::Table(t) => quote_table(s.engine, t)
-                    .map(|_| ())
-                    .map_err(|e| bad("connector.source", "invalid_source", format!("connector.source: {e}"))),
+                SqlSource::Table(t) => quote_table(s.engine, t).map(|_| ()).map_err(|e| {
+                    bad(
+                        "connector.source",
+                        "invalid_source",
+                        format!("connector.source: {e}"),
+                    )
+                }),
                 SqlSource::Query(q) if q.trim().is_empty() => Err(bad(
                     "connector.source",
                     "invalid_source",
@@ -196,7 +221,10 @@ fn check_connector(server_type: &str, settings: &Map<String, Value>) -> ApiResul
         other => Err(bad(
             "serverType",
             "invalid_server_type",
-            format!("serverType: {other:?} is not one of {}", SERVER_TYPES.join(", ")),
+            format!(
+                "serverType: {other:?} is not one of {}",
+                SERVER_TYPES.join(", ")
+            ),
         )),
     }
 }
@@ -303,7 +331,11 @@ pub fn check(
         None | Some(Value::Null) => None,
         Some(Value::String(p)) => Some(p),
         Some(_) => {
-            return Err(bad("connector.password", "invalid_password", "connector.password: a string"));
+            return Err(bad(
+                "connector.password",
+                "invalid_password",
+                "connector.password: a string",
+            ));
         }
     };
     check_connector(server_type, &connector)?;
@@ -317,7 +349,9 @@ pub fn check(
         Some(s) => match (s.mode.as_str(), s.every_minutes, s.every_hours) {
             ("manual" | "daily", None, None) => (s.mode.as_str(), None),
             ("every", Some(m), None) if (1..=10_080).contains(&m) => ("every", Some(i64::from(m))),
-            ("every", None, Some(h)) if (1..=168).contains(&h) => ("every", Some(i64::from(h) * 60)),
+            ("every", None, Some(h)) if (1..=168).contains(&h) => {
+                ("every", Some(i64::from(h) * 60))
+            }
             ("manual" | "daily" | "every", _, _) => {
                 return Err(bad(
                     "sync",
@@ -395,7 +429,10 @@ pub fn connector(
             Box::new(CsvConnector::new(CsvSource::File(path), options))
         }
         "xlsx" => Box::new(XlsxConnector::new(decode(st, snake_object(&settings))?)),
-        "ldap" => Box::new(LdapConnector::new(decode(st, with_password(&settings, password.as_deref()))?)),
+        "ldap" => Box::new(LdapConnector::new(decode(
+            st,
+            with_password(&settings, password.as_deref()),
+        )?)),
         "ad" => {
             let mut s: LdapSettings = decode(st, with_password(&settings, password.as_deref()))?;
             if s.filter.as_deref().is_none_or(|f| f.trim().is_empty()) {
@@ -403,8 +440,14 @@ pub fn connector(
             }
             Box::new(LdapConnector::new(s))
         }
-        "sql" => Box::new(SqlConnector::new(decode(st, with_password(&settings, password.as_deref()))?)),
-        "odbc" => Box::new(OdbcConnector::new(decode(st, with_password(&settings, password.as_deref()))?)),
+        "sql" => Box::new(SqlConnector::new(decode(
+            st,
+            with_password(&settings, password.as_deref()),
+        )?)),
+        "odbc" => Box::new(OdbcConnector::new(decode(
+            st,
+            with_password(&settings, password.as_deref()),
+        )?)),
         "twp-users" => Box::new(super::users::UsersConnector::new(Arc::new(users))),
         "private" => {
             return Err(ApiError::new(
@@ -415,7 +458,9 @@ pub fn connector(
             ));
         }
         other => {
-            return Err(ApiError::internal(format!("stored server type {other:?} is unknown")));
+            return Err(ApiError::internal(format!(
+                "stored server type {other:?} is unknown"
+            )));
         }
     })
 }
@@ -427,7 +472,10 @@ mod tests {
     #[test]
     fn camel_keys_become_snake() {
         assert_eq!(snake("bindName"), "bind_name");
-        assert_eq!(snake("acceptInvalidCertificates"), "accept_invalid_certificates");
+        assert_eq!(
+            snake("acceptInvalidCertificates"),
+            "accept_invalid_certificates"
+        );
         assert_eq!(snake("host"), "host");
     }
 }

@@ -17,9 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::audit::{Change, record};
 use crate::auth::Admin;
+use crate::directories::SyncInput;
 use crate::directories::run::{self, ProgressDto, ReportDto};
 use crate::directories::settings::{self, stored_mapping, stored_settings};
-use crate::directories::SyncInput;
 use crate::dto::time_text;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 
@@ -58,7 +58,10 @@ pub struct DirectoryDto {
 impl From<StoredDirectory> for DirectoryDto {
     fn from(d: StoredDirectory) -> Self {
         let m = stored_mapping(&d);
-        let every = d.data.sync_every_minutes.and_then(|m| u32::try_from(m).ok());
+        let every = d
+            .data
+            .sync_every_minutes
+            .and_then(|m| u32::try_from(m).ok());
         DirectoryDto {
             id: d.id,
             domain_id: d.domain_id.0,
@@ -166,8 +169,14 @@ pub async fn create(
         .filter(|p| !p.is_empty())
         .map(|p| st.secrets.seal(p));
     let mut tx = st.store.begin().await?;
-    let d = directories::create(&mut tx, cid, DomainId(domain), &ok.data, password.as_deref())
-        .await?;
+    let d = directories::create(
+        &mut tx,
+        cid,
+        DomainId(domain),
+        &ok.data,
+        password.as_deref(),
+    )
+    .await?;
     let dto = DirectoryDto::from(d.clone());
     record(
         &mut tx,
@@ -454,7 +463,11 @@ pub async fn contacts(
     let cid = a.company(company)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request("limit", "invalid_limit", "limit: 1 to 500"));
+        return Err(ApiError::bad_request(
+            "limit",
+            "invalid_limit",
+            "limit: 1 to 500",
+        ));
     }
     let mut c = st.store.read().await?;
     directories::get(&mut c, cid, DomainId(domain), id).await?;

@@ -68,11 +68,7 @@ impl From<&Profile> for ProfileDto {
         }
         let found = p.found();
         let mut members = vec![found];
-        members.extend(
-            p.members()
-                .iter()
-                .filter(|m| !std::ptr::eq(*m, found)),
-        );
+        members.extend(p.members().iter().filter(|m| !std::ptr::eq(*m, found)));
         ProfileDto {
             name: p.name(),
             vip: p.vip().map(str::to_owned),
@@ -118,7 +114,12 @@ pub struct LookupDto {
     pub contact: Option<ProfileDto>,
 }
 
-async fn check_domain(st: &AppState, a: &Admin, company: i64, domain: i64) -> ApiResult<twp_domain::CompanyId> {
+async fn check_domain(
+    st: &AppState,
+    a: &Admin,
+    company: i64,
+    domain: i64,
+) -> ApiResult<twp_domain::CompanyId> {
     let cid = a.company(company)?;
     let mut c = st.store.read().await?;
     domains::get(&mut c, cid, DomainId(domain)).await?;
@@ -139,7 +140,11 @@ pub async fn lookup(
 ) -> ApiResult<Json<LookupDto>> {
     let number = q.number.trim();
     if number.is_empty() || number.len() > 64 {
-        return Err(ApiError::bad_request("number", "invalid_number", "number: 1 to 64 characters"));
+        return Err(ApiError::bad_request(
+            "number",
+            "invalid_number",
+            "number: 1 to 64 characters",
+        ));
     }
     // a built engine is known to be a domain of that company: no store
     // round trip on the hot path
@@ -199,7 +204,13 @@ fn encode_cursor(c: &Cursor) -> String {
 }
 
 fn decode_cursor(text: &str) -> ApiResult<Cursor> {
-    let bad = || ApiError::bad_request("after", "invalid_cursor", "after: not a cursor given by this API");
+    let bad = || {
+        ApiError::bad_request(
+            "after",
+            "invalid_cursor",
+            "after: not a cursor given by this API",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
     let (d, key, id): (i64, String, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     Ok(Cursor {
@@ -221,7 +232,11 @@ fn limit(l: Option<usize>) -> ApiResult<usize> {
     if (1..=MAX_LIMIT).contains(&l) {
         Ok(l)
     } else {
-        Err(ApiError::bad_request("limit", "invalid_limit", format!("limit: 1 to {MAX_LIMIT}")))
+        Err(ApiError::bad_request(
+            "limit",
+            "invalid_limit",
+            format!("limit: 1 to {MAX_LIMIT}"),
+        ))
     }
 }
 
@@ -261,7 +276,11 @@ pub async fn search(
         }
     };
     if q.q.trim().is_empty() || q.q.len() > 100 {
-        return Err(ApiError::bad_request("q", "invalid_query", "q: 1 to 100 characters"));
+        return Err(ApiError::bad_request(
+            "q",
+            "invalid_query",
+            "q: 1 to 100 characters",
+        ));
     }
     let after = q.after.as_deref().map(decode_cursor).transpose()?;
     let limit = limit(q.limit)?;
@@ -306,7 +325,11 @@ pub async fn search_advanced(
 ) -> ApiResult<Json<SearchPageDto>> {
     let cid = check_domain(&st, &a, company, domain).await?;
     let field = ContactField::from_name(&q.field).ok_or_else(|| {
-        ApiError::bad_request("field", "unknown_field", format!("field: {:?} is not a TWP contact field", q.field))
+        ApiError::bad_request(
+            "field",
+            "unknown_field",
+            format!("field: {:?} is not a TWP contact field", q.field),
+        )
     })?;
     let condition = match q.condition.as_str() {
         "begins" => Condition::Begins,
@@ -323,12 +346,20 @@ pub async fn search_advanced(
         }
     };
     if q.value.len() > 100 {
-        return Err(ApiError::bad_request("value", "invalid_query", "value: at most 100 characters"));
+        return Err(ApiError::bad_request(
+            "value",
+            "invalid_query",
+            "value: at most 100 characters",
+        ));
     }
     let after = q.after.as_deref().map(decode_cursor).transpose()?;
     let limit = limit(q.limit)?;
     let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
-    if !engine.directories().iter().any(|d| d.id.0 == q.directory_id) {
+    if !engine
+        .directories()
+        .iter()
+        .any(|d| d.id.0 == q.directory_id)
+    {
         return Err(ApiError::not_found("directory"));
     }
     let result = engine.search_advanced(

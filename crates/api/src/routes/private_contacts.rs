@@ -151,7 +151,9 @@ pub async fn get(
 ) -> ApiResult<Json<PrivateContactDto>> {
     let cid = a.company(company)?;
     let mut c = st.store.read().await?;
-    Ok(Json(private::get(&mut c, cid, UserId(user), id).await?.into()))
+    Ok(Json(
+        private::get(&mut c, cid, UserId(user), id).await?.into(),
+    ))
 }
 
 /// Replace a private contact's fields.
@@ -168,7 +170,8 @@ pub async fn replace(
     let fields = checked(&input.fields, "fields")?;
     let mut tx = st.store.begin().await?;
     let before = PrivateContactDto::from(private::get(&mut tx, cid, UserId(user), id).await?);
-    let after = PrivateContactDto::from(private::update(&mut tx, cid, UserId(user), id, &fields).await?);
+    let after =
+        PrivateContactDto::from(private::update(&mut tx, cid, UserId(user), id, &fields).await?);
     record(
         &mut tx,
         a.who(),

@@ -19,7 +19,11 @@ pub struct CodecError {
 pub fn encode_chunk(contacts: &[Contact]) -> Vec<u8> {
     let mut out = Vec::with_capacity(contacts.len() * 96 + 5);
     out.push(VERSION);
-    out.extend_from_slice(&u32::try_from(contacts.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(
+        &u32::try_from(contacts.len())
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
     for c in contacts {
         out.push(c.red_list());
         let fields: Vec<(ContactField, &str)> = c.fields().collect();

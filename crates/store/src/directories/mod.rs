@@ -204,13 +204,12 @@ pub async fn sealed_password(
     company: CompanyId,
     id: i64,
 ) -> Result<Option<String>, StoreError> {
-    let row =
-        sqlx::query("SELECT password_enc FROM directories WHERE id = $1 AND company_id = $2")
-            .bind(id)
-            .bind(company.0)
-            .fetch_optional(c)
-            .await?
-            .ok_or(StoreError::NotFound("directory"))?;
+    let row = sqlx::query("SELECT password_enc FROM directories WHERE id = $1 AND company_id = $2")
+        .bind(id)
+        .bind(company.0)
+        .fetch_optional(c)
+        .await?
+        .ok_or(StoreError::NotFound("directory"))?;
     Ok(row.try_get(0)?)
 }
 
@@ -370,12 +369,14 @@ pub async fn replace_contacts(
         .execute(&mut *c)
         .await?;
     for (n, chunk) in chunks.iter().enumerate() {
-        sqlx::query("INSERT INTO directory_contacts (directory_id, chunk, data) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(i64::try_from(n).unwrap_or(i64::MAX))
-            .bind(chunk.as_slice())
-            .execute(&mut *c)
-            .await?;
+        sqlx::query(
+            "INSERT INTO directory_contacts (directory_id, chunk, data) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .bind(chunk.as_slice())
+        .execute(&mut *c)
+        .await?;
     }
     sqlx::query(
         "INSERT INTO directory_derived (directory_id, data, contacts, synced_at) VALUES ($1, $2, $3, $4)

@@ -69,8 +69,15 @@ impl Persistence for StorePersistence {
         self.runtime
             .block_on(async {
                 let mut tx = self.store.begin().await?;
-                super::replace_contacts(&mut tx, self.company, directory.0, &chunks, count, &derived)
-                    .await?;
+                super::replace_contacts(
+                    &mut tx,
+                    self.company,
+                    directory.0,
+                    &chunks,
+                    count,
+                    &derived,
+                )
+                .await?;
                 tx.commit().await?;
                 Ok::<_, StoreError>(())
             })
