@@ -8,7 +8,7 @@
 #[macro_use]
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{App, Backend};
@@ -40,7 +40,7 @@ fn temp_csv(name: &str, text: &str) -> PathBuf {
     p
 }
 
-fn csv_directory(name: &str, path: &PathBuf, priority: u32) -> Value {
+fn csv_directory(name: &str, path: &Path, priority: u32) -> Value {
     json!({
         "name": name,
         "priority": priority,
