@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod crypto;
+pub mod directories;
 pub mod dto;
 pub mod error;
 pub mod hub;
@@ -61,6 +62,7 @@ pub use state::{ApiSettings, AppState};
         (name = "grants", description = "Authorizations: who may use or see what (guide 7.4)"),
         (name = "parameters", description = "Application parameters per level and their resolution (guide 9, 10.2)"),
         (name = "licenses", description = "Installation id, license file and seats (guide 3.3.1-3.3.2)"),
+        (name = "directories", description = "Directories, synchronisation, reverse look-up, search and private contacts (guide 8)"),
         (name = "audit", description = "Audit log of administrative changes"),
         (name = "system", description = "Health and metrics"),
     )
@@ -157,6 +159,32 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(parameters::resolve))
         .routes(routes!(licenses::get, licenses::load))
         .routes(routes!(licenses::usage))
+        // ---- directories (issue 5) ----
+        .routes(routes!(directories::list, directories::create))
+        .routes(routes!(
+            directories::get,
+            directories::replace,
+            directories::delete
+        ))
+        .routes(routes!(directories::test))
+        .routes(routes!(
+            directories::start_sync,
+            directories::sync_progress,
+            directories::cancel_sync
+        ))
+        .routes(routes!(directories::report))
+        .routes(routes!(directories::contacts))
+        .routes(routes!(lookup::lookup))
+        .routes(routes!(lookup::search))
+        .routes(routes!(lookup::search_advanced))
+        .routes(routes!(private_contacts::list, private_contacts::create))
+        .routes(routes!(
+            private_contacts::get,
+            private_contacts::replace,
+            private_contacts::delete
+        ))
+        .routes(routes!(private_contacts::import_vcard))
+    // ---- end directories ----
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.

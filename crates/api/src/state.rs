@@ -70,6 +70,8 @@ pub struct AppState {
     pub tickets: Arc<crate::tickets::Tickets>,
     /// The simulated PBX's outside world, in `twp demo` only.
     pub scenario: Option<Arc<dyn crate::scenario::PbxScenario>>,
+    /// The directory engines, one per domain with directories.
+    pub directories: Arc<crate::directories::DirectoryHub>,
     /// Public keys whose license signatures this server accepts.
     pub trusted_keys: Arc<Vec<twp_access::license::VerifyingKey>>,
     /// The authorization engine, kept between requests.
@@ -89,6 +91,7 @@ impl AppState {
             telephony: Arc::new(crate::hub::TelephonyHub::new()),
             tickets: Arc::new(crate::tickets::Tickets::default()),
             scenario: None,
+            directories: Arc::new(crate::directories::DirectoryHub::new()),
             trusted_keys: Arc::new(Vec::new()),
             engines: Arc::new(crate::access::EngineCache::default()),
         }

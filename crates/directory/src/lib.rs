@@ -99,7 +99,6 @@
 //!   persisting the word-prefix postings.
 //! * The id and e-mail indexes are not in the derived keys (a restart folds
 //!   the e-mails again, ≈ 0.2 s for 500 k contacts).
-//! * Private contacts created by users in Caller (9.1.1).
 
 pub mod connector;
 mod contact;
@@ -119,6 +118,7 @@ mod profile;
 pub mod search;
 mod sync;
 mod table;
+pub mod vcard;
 
 pub use connector::csv::{CsvConnector, CsvOptions, CsvSource};
 pub use connector::encoding::Encoding;
@@ -145,3 +145,4 @@ pub use sync::{
     IgnoredRecord, MAX_REPORTED_IGNORED, ProgressSnapshot, SyncError, SyncPhase, SyncProgress,
     SyncReport,
 };
+pub use vcard::{VCard, VCardError, parse_vcards};

@@ -10,8 +10,8 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use twp_access::authz::{
-    Application, Grant, GrantId, GroupEntry, Home, Object, ObjectKind, Principal, Snapshot,
-    Subject, UserEntry,
+    Application, DirectoryId, Grant, GrantId, GroupEntry, Home, Object, ObjectKind, Principal,
+    Snapshot, Subject, UserEntry,
 };
 use twp_domain::{CompanyId, DomainId, GroupId, UserId};
 
@@ -76,17 +76,16 @@ fn object_key(o: Object) -> Result<String, StoreError> {
         Object::Calendar(p) | Object::CallLog(p) | Object::Statistics(p) | Object::Records(p) => {
             Ok(format!("{kind}:{}", principal_key(p)))
         }
-        Object::Directory(_) | Object::IntercomGroup(_) | Object::PhoneQueue(_) => {
-            Err(not_stored("object"))
-        }
+        Object::Directory(d) => Ok(format!("{kind}:{}", d.0)),
+        Object::IntercomGroup(_) | Object::PhoneQueue(_) => Err(not_stored("object")),
     }
 }
 
 fn not_stored(field: &'static str) -> StoreError {
     StoreError::InvalidReference {
         field,
-        message: "directories, intercom groups and phone queues are not stored yet: \
-                  only users and groups can be granted, applications and user data"
+        message: "intercom groups and phone queues are not stored yet: \
+                  only users and groups can be granted applications, directories and user data"
             .into(),
     }
 }
@@ -123,6 +122,10 @@ fn from_row(r: &AnyRow) -> Result<StoredGrant, sqlx::Error> {
         (ObjectKind::CallLog, Some(p)) => Object::CallLog(p),
         (ObjectKind::Statistics, Some(p)) => Object::Statistics(p),
         (ObjectKind::Records, Some(p)) => Object::Records(p),
+        (ObjectKind::Directory, _) => {
+            let d: Option<i64> = r.try_get("object_ref")?;
+            Object::Directory(DirectoryId(d.ok_or_else(|| bad("directory"))?))
+        }
         _ => return Err(bad("object")),
     };
     Ok(StoredGrant {
@@ -203,6 +206,21 @@ pub async fn insert(
         Some(p) => Some(home(&mut *c, company, p).await?),
         None => None,
     };
+    // a directory of another company is not found
+    let (o_ref, o_home) = match object {
+        Object::Directory(d) => {
+            let row =
+                sqlx::query("SELECT domain_id FROM directories WHERE id = $1 AND company_id = $2")
+                    .bind(d.0)
+                    .bind(company.0)
+                    .fetch_optional(&mut *c)
+                    .await?
+                    .ok_or(StoreError::NotFound("directory"))?;
+            let domain = DomainId(row.try_get(0)?);
+            (Some(d.0), Some(Home { domain, company }))
+        }
+        _ => (None, o_home),
+    };
     let s_key = subject_key(Subject::from(subject))?;
     let o_key = object_key(object)?;
     let (su, sg) = split(Some(subject));
@@ -213,8 +231,9 @@ pub async fn insert(
     };
     let id: i64 = sqlx::query(
         "INSERT INTO grants (company_id, subject_domain_id, subject_user_id, subject_group_id, object_type,
-             application, object_user_id, object_group_id, object_domain_id, subject_key, object_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+             application, object_user_id, object_group_id, object_domain_id, subject_key, object_key, created_at,
+             object_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(company.0)
     .bind(s_home.domain.0)
@@ -228,6 +247,7 @@ pub async fn insert(
     .bind(s_key)
     .bind(o_key)
     .bind(now_ms())
+    .bind(o_ref)
     .fetch_one(&mut *c)
     .await
     .map_err(|e| match StoreError::classify(e) {
@@ -354,9 +374,24 @@ pub async fn snapshot(c: &mut AnyConnection) -> Result<Snapshot, StoreError> {
         .iter()
         .map(|r| from_row(r).map(|s| s.grant))
         .collect::<Result<Vec<_>, _>>()?;
+    let directories = sqlx::query("SELECT id, domain_id, company_id FROM directories ORDER BY id")
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                DirectoryId(r.try_get(0)?),
+                Home {
+                    domain: DomainId(r.try_get(1)?),
+                    company: CompanyId(r.try_get(2)?),
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Snapshot {
         users,
         groups,
+        directories,
         grants,
         ..Snapshot::default()
     })

@@ -12,6 +12,7 @@ pub mod admins;
 pub mod audit;
 pub mod companies;
 pub mod dialplans;
+pub mod directories;
 pub mod domains;
 mod error;
 pub mod grants;

@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_user_sessions.sql"),
         postgres: include_str!("../migrations/postgres/0005_user_sessions.sql"),
     },
+    Migration {
+        version: 6,
+        name: "directories",
+        sqlite: include_str!("../migrations/sqlite/0006_directories.sql"),
+        postgres: include_str!("../migrations/postgres/0006_directories.sql"),
+    },
 ];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations

@@ -65,6 +65,11 @@ The demo keeps its data between runs; delete the data folder to start afresh.")]
         #[arg(long, default_value = "twp-demo-data")]
         data: PathBuf,
     },
+    /// Directory tools (guide 8) that work on the database directly.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// Administrator tools that work on the database directly.
     Admin {
         #[command(subcommand)]
@@ -159,6 +164,33 @@ Exit status 1 when --key is given and the signature is not valid for it.")]
         /// Public key files to check the signature against; repeatable.
         #[arg(long)]
         key: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Synchronise one directory now, showing progress and the report.
+    ///
+    /// Works on the database directly with the server's configuration and
+    /// key file. A running server keeps its loaded contacts until its next
+    /// start or its own next synchronisation (POST …/directories/{id}/sync
+    /// refreshes a running server).
+    #[command(after_help = "\
+Examples:
+  twp directory sync 'Exemple SA' Paris 'Sample CSV' --data twp-demo-data
+  twp directory sync 1 1 2 --config /etc/twp/twp.toml      by ids")]
+    Sync {
+        /// Company name or id.
+        company: String,
+        /// Domain name or id.
+        domain: String,
+        /// Directory name or id.
+        directory: String,
+        #[arg(long, short, env = "TWP_CONFIG")]
+        config: Option<PathBuf>,
+        /// Data folder (overrides data_dir).
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
 }
 

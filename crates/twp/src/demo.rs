@@ -315,6 +315,15 @@ pub fn print_banner(addr: SocketAddr, data: &Path, logins: &[Login]) {
     println!(
         "  then POST …/companies/1/domains/1/phones/1000/calls/current/answer (…/transfer {{\"to\":\"1001\"}}, …/hangup)"
     );
+    println!(
+        "Directories of Paris: TWP users and 'Sample CSV' (<data>/directories/contacts.csv), synchronised at start;"
+    );
+    println!(
+        "  who calls? curl -s '{base}/api/v1/companies/1/domains/1/lookup?number=0612345678' -H \"authorization: Bearer $TOKEN\""
+    );
+    println!(
+        "  search:    curl -s '{base}/api/v1/companies/1/domains/1/search?q=fon' -H \"authorization: Bearer $TOKEN\""
+    );
     println!("Users (company 'Exemple SA'): jdupont … tfournier in Paris (1000–1007),");
     println!("abernard … vmercier in Lyon (2000–2003); TWP password '{USER_PASSWORD}'.");
     println!(
@@ -413,6 +422,183 @@ impl twp_api::scenario::PbxScenario for SimScenario {
     fn drop_links(&self) -> usize {
         self.0.drop_links(None)
     }
+}
+
+/// Callers of the demo PBX's outside calls, named by the demo's CSV
+/// directory: `(id, last name, first name, company, mobile, work, VIP)`.
+const DEMO_CALLERS: [(&str, &str, &str, &str, &str, &str, &str); 3] = [
+    (
+        "demo-1",
+        "Fontaine",
+        "Claire",
+        "Fontaine Conseil",
+        "06 12 34 56 78",
+        "",
+        "",
+    ),
+    (
+        "demo-2",
+        "Garnier",
+        "Paul",
+        "Garnier & Fils",
+        "",
+        "+33 (0)4 78 00 11 22",
+        "Key account",
+    ),
+    (
+        "demo-3",
+        "Lambert",
+        "Sophie",
+        "Clinique du Parc",
+        "+33 6 98 76 54 32",
+        "01.44.55.66.77",
+        "",
+    ),
+];
+
+/// Writes the demo's CSV directory: generated people (seeded, messy
+/// real-world formats) and the demo callers.
+fn write_demo_csv(path: &Path) -> Result<(), BoxError> {
+    use twp_directory::generate::{
+        COLUMNS, Config as GenConfig, CsvEncoding, CsvSink, People, RecordSink, Row,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut sink = CsvSink::new(file, b';', CsvEncoding::Utf8)?;
+    let column = |name: &str| COLUMNS.iter().position(|c| *c == name);
+    for (id, last, first, company, mobile, work, vip) in DEMO_CALLERS {
+        let mut values: [String; COLUMNS.len()] = std::array::from_fn(|_| String::new());
+        for (col, v) in [
+            ("id", id),
+            ("sn", last),
+            ("givenName", first),
+            ("company", company),
+            ("mobile", mobile),
+            ("telephoneNumber", work),
+            ("vip", vip),
+        ] {
+            if let Some(i) = column(col) {
+                values[i] = v.to_owned();
+            }
+        }
+        sink.write(&Row {
+            directory: 0,
+            values,
+        })?;
+    }
+    let people = GenConfig {
+        seed: 2024,
+        people: 2000,
+        duplicate_share: 0.0,
+    };
+    for person in People::new(people) {
+        for row in person.rows.iter().filter(|r| r.directory == 0) {
+            sink.write(row)?;
+        }
+    }
+    sink.finish()?;
+    Ok(())
+}
+
+/// The generated CSV's mapping, as the API writes it.
+fn demo_csv_mapping() -> String {
+    serde_json::json!({
+        "fields": {
+            "id": "id", "lastName": "sn", "firstName": "givenName", "displayName": "displayName",
+            "company": "company", "email1": "mail", "workPhone": "telephoneNumber",
+            "mobilePhone": "mobile", "homePhone": "homePhone", "standardPhone": "switchboard",
+            "assistant": "assistant", "url": "url", "address": "postalAddress | a",
+            "pictureUrl": "photo", "custom0": "vip",
+            "redList.workPhone": "private", "redList.mobilePhone": "private", "redList.homePhone": "private"
+        },
+        "customNames": { "custom0": "[VIP]" }
+    })
+    .to_string()
+}
+
+/// The demo's directories in Paris: a CSV directory (written into the data
+/// folder) and the TWP users; created once, synchronised at each start.
+pub async fn directories(state: &twp_api::AppState, data: &Path) -> Result<(), BoxError> {
+    use twp_store::directories::{self, DirectoryData};
+    let csv = std::path::absolute(data.join("directories").join("contacts.csv"))?;
+    if !csv.exists() {
+        write_demo_csv(&csv)?;
+    }
+    let mut c = state.store.read().await?;
+    let page = twp_store::PageRequest::new(None, Some(100));
+    let Some(company) = companies::list(&mut c, &AdminScope::SuperUser, Some("Exemple SA"), &page)
+        .await?
+        .items
+        .into_iter()
+        .find(|c| c.name == "Exemple SA")
+    else {
+        return Ok(());
+    };
+    let Some(paris) = domains::list(&mut c, company.id, Some("Paris"), &page)
+        .await?
+        .items
+        .into_iter()
+        .find(|d| d.name == "Paris")
+    else {
+        return Ok(());
+    };
+    let existing = directories::list(&mut c, company.id, paris.id).await?;
+    drop(c);
+    let mut ids: Vec<i64> = existing.iter().map(|d| d.id).collect();
+    if existing.is_empty() {
+        let mut tx = state.store.begin().await?;
+        for (name, server_type, settings, mapping, priority) in [
+            (
+                "TWP users",
+                "twp-users",
+                "{}".to_owned(),
+                r#"{"fields":{},"customNames":{}}"#.to_owned(),
+                10,
+            ),
+            (
+                "Sample CSV",
+                "csv",
+                serde_json::json!({ "path": csv.display().to_string() }).to_string(),
+                demo_csv_mapping(),
+                20,
+            ),
+        ] {
+            let d = directories::create(
+                &mut tx,
+                company.id,
+                paris.id,
+                &DirectoryData {
+                    name: name.into(),
+                    kind: "public".into(),
+                    priority,
+                    server_type: server_type.into(),
+                    settings,
+                    mapping,
+                    sync_mode: "manual".into(),
+                    sync_every_minutes: None,
+                    merge_contacts: false,
+                },
+                None,
+            )
+            .await?;
+            ids.push(d.id);
+        }
+        tx.commit().await?;
+    }
+    for id in ids {
+        match twp_api::directories::run::start(state, company.id, paris.id, id, "start").await {
+            Ok(h) => {
+                let r = h.await?;
+                tracing::info!(directory = id, outcome = %r.outcome, contacts = r.created + r.updated + r.unchanged, "demo directory synchronised");
+            }
+            Err(e) => {
+                tracing::warn!(directory = id, error = %e.body.message, "demo directory not synchronised")
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod demo;
+mod directory;
 mod license;
 mod pbx_sim;
 mod runtime;

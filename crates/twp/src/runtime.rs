@@ -9,11 +9,12 @@ use twp_api::{AppState, bootstrap};
 use twp_store::{Store, StoreOptions};
 
 use crate::cli::{
-    AdminCommand, Cli, Command, ConfigCommand, CstaCommand, DialplanCommand, LicenseCommand,
+    AdminCommand, Cli, Command, ConfigCommand, CstaCommand, DialplanCommand, DirectoryCommand,
+    LicenseCommand,
 };
 use crate::config::{Config, EXAMPLE};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub fn run(cli: Cli) -> Result<(), BoxError> {
     match cli.command {
@@ -132,6 +133,30 @@ pub fn run(cli: Cli) -> Result<(), BoxError> {
             cfg.data_dir = data;
             init_logging(&cfg);
             tokio_runtime()?.block_on(serve(cfg, true))
+        }
+        Command::Directory {
+            command:
+                DirectoryCommand::Sync {
+                    company,
+                    domain,
+                    directory,
+                    config,
+                    data,
+                },
+        } => {
+            let mut cfg = Config::load(config.as_deref(), std::env::vars())?;
+            if let Some(d) = data {
+                cfg.data_dir = d;
+            }
+            init_logging(&cfg);
+            tokio_runtime()?.block_on(async {
+                let store = open_store(&cfg).await?;
+                let secrets = load_or_create_key(&cfg.key_file())?;
+                let state = AppState::new(store.clone(), secrets, cfg.api_settings());
+                let done = crate::directory::sync(state, &company, &domain, &directory).await;
+                store.close().await;
+                done
+            })
         }
         Command::Admin {
             command:
@@ -304,6 +329,21 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     for f in state.telephony.failures() {
         tracing::warn!(domain = %f.domain_name, reason = %f.message, "telephony of this domain not started");
     }
+    // directories: restored from their derived keys, then the schedules
+    match state.directories.load_all(&state).await {
+        Ok(s) => tracing::info!(
+            domains = s.domains,
+            directories = s.directories,
+            contacts = s.contacts,
+            ms = s.elapsed.as_millis() as u64,
+            "directories loaded"
+        ),
+        Err(e) => tracing::error!(error = %e.body.message, "directories not loaded"),
+    }
+    if demo {
+        crate::demo::directories(&state, &cfg.data_dir).await?;
+    }
+    twp_api::directories::schedule::spawn(state.clone());
     let hub = state.telephony.clone();
     tokio::spawn(purge_expired_sessions(store.clone()));
     twp_api::serve(listener, state, shutdown_signal()).await?;

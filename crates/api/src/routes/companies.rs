@@ -123,5 +123,6 @@ pub async fn delete(
     .await?;
     tx.commit().await?;
     st.telephony.stop_where(|_| false, |c| c == cid).await;
+    st.directories.forget_company(cid);
     Ok(StatusCode::NO_CONTENT)
 }

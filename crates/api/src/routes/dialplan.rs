@@ -150,6 +150,7 @@ pub async fn put(
     record(&mut tx, a.who(), change).await?;
     tx.commit().await?;
     st.telephony.forget_plan(did);
+    st.directories.forget(did);
     let mut c = st.store.read().await?;
     Ok(Json(current(&mut c, cid, did).await?.1))
 }
@@ -175,6 +176,7 @@ pub async fn reset(
     record(&mut tx, a.who(), change).await?;
     tx.commit().await?;
     st.telephony.forget_plan(did);
+    st.directories.forget(did);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -135,6 +135,7 @@ pub async fn update(
     tx.commit().await?;
     // the default dialing plan follows the numbering plan length
     st.telephony.forget_plan(DomainId(id));
+    st.directories.forget(DomainId(id));
     Ok(Json(after))
 }
 
@@ -164,5 +165,6 @@ pub async fn delete(
         .stop_where(|d| d == DomainId(id), |_| false)
         .await;
     st.telephony.forget_plan(DomainId(id));
+    st.directories.forget(DomainId(id));
     Ok(StatusCode::NO_CONTENT)
 }

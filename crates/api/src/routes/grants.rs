@@ -42,6 +42,8 @@ pub struct GrantDto {
     pub application: Option<String>,
     /// For user data: whose calendar, call logs, statistics or records.
     pub owner: Option<PrincipalDto>,
+    /// For directories: which one.
+    pub directory_id: Option<i64>,
     /// Readable: "group 3 may use application TWP Caller".
     pub description: String,
     pub created_at: Option<String>,
@@ -56,6 +58,8 @@ pub struct GrantInput {
     pub object_type: String,
     pub application: Option<String>,
     pub owner: Option<PrincipalDto>,
+    /// For `directory`: a directory of the company.
+    pub directory_id: Option<i64>,
 }
 
 /// List filters; all given must match.
@@ -71,6 +75,8 @@ pub struct GrantQuery {
     /// `user` or `group`, with `ownerId`: grants about this owner's data.
     pub owner_type: Option<String>,
     pub owner_id: Option<i64>,
+    /// With `objectType=directory`: grants of this directory.
+    pub directory_id: Option<i64>,
 }
 
 /// Which objects of a type a user reaches, and how.
@@ -137,7 +143,12 @@ fn object_parts(o: &Object) -> (String, Option<String>, Option<PrincipalDto>) {
 
 fn grant_dto(g: &Grant, created_at: Option<i64>) -> GrantDto {
     let (object_type, application, owner) = object_parts(&g.object);
+    let directory_id = match g.object {
+        Object::Directory(d) => Some(d.0),
+        _ => None,
+    };
     GrantDto {
+        directory_id,
         id: g.id.0,
         subject: subject_dto(g.subject),
         object_type,
@@ -191,7 +202,12 @@ fn application(text: Option<&str>) -> ApiResult<Application> {
     })
 }
 
-fn object(kind: ObjectKind, app: Option<&str>, owner: Option<Principal>) -> ApiResult<Object> {
+fn object(
+    kind: ObjectKind,
+    app: Option<&str>,
+    owner: Option<Principal>,
+    directory: Option<i64>,
+) -> ApiResult<Object> {
     let need_owner = || {
         owner.ok_or_else(|| {
             ApiError::bad_request(
@@ -207,7 +223,17 @@ fn object(kind: ObjectKind, app: Option<&str>, owner: Option<Principal>) -> ApiR
         ObjectKind::CallLog => Object::CallLog(need_owner()?),
         ObjectKind::Statistics => Object::Statistics(need_owner()?),
         ObjectKind::Records => Object::Records(need_owner()?),
-        ObjectKind::Directory | ObjectKind::IntercomGroup | ObjectKind::PhoneQueue => {
+        // its existence in the company is checked by the store (not found)
+        ObjectKind::Directory => Object::Directory(twp_access::authz::DirectoryId(
+            directory.ok_or_else(|| {
+                ApiError::bad_request(
+                    "directoryId",
+                    "required",
+                    "directoryId: a directory grant names the directory",
+                )
+            })?,
+        )),
+        ObjectKind::IntercomGroup | ObjectKind::PhoneQueue => {
             return Err(ApiError::bad_request(
                 "objectType",
                 "not_available",
@@ -237,8 +263,8 @@ pub async fn list(
     };
     let kind = q.object_type.as_deref().map(object_kind).transpose()?;
     let object = match kind {
-        Some(k) if q.application.is_some() || owner.is_some() => {
-            Some(object(k, q.application.as_deref(), owner)?)
+        Some(k) if q.application.is_some() || owner.is_some() || q.directory_id.is_some() => {
+            Some(object(k, q.application.as_deref(), owner, q.directory_id)?)
         }
         _ => None,
     };
@@ -278,6 +304,7 @@ pub async fn add(
         object_kind(&input.object_type)?,
         input.application.as_deref(),
         owner,
+        input.directory_id,
     )?;
     let mut tx = st.store.begin().await?;
     let version = grants::lock_for_write(&mut tx).await?;
@@ -285,6 +312,11 @@ pub async fn add(
     grants::home(&mut tx, cid, subject).await?;
     if let Some(o) = owner {
         grants::home(&mut tx, cid, o).await?;
+    }
+    if let Object::Directory(d) = obj
+        && !twp_store::directories::exists_in_company(&mut tx, cid, d.0).await?
+    {
+        return Err(ApiError::not_found("directory"));
     }
     let mut write = engine_for_grant_write(&st, &mut tx, version).await?;
     // The store numbers the grant; a negative id never collides.

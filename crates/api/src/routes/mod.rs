@@ -5,6 +5,11 @@ pub mod calls;
 pub mod companies;
 pub mod demo;
 pub mod dialplan;
+// directories (issue 5)
+pub mod directories;
+pub mod lookup;
+pub mod private_contacts;
+// end directories
 pub mod domains;
 pub mod events;
 pub mod grants;

@@ -1,0 +1,377 @@
+//! Reverse look-up and search over a domain's directories (guide 8, TWS
+//! Caller). Administrators read every directory of the domain; the
+//! directory set is a parameter of the engine (`Allowed`) so that users,
+//! once they log in, pass the directories their authorizations give.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use twp_directory::search::MAX_LIMIT;
+use twp_directory::{
+    AdvancedQuery, Allowed, Condition, ContactField, Cursor, DirectoryId, MatchKind, Number,
+    Profile, SearchPage, SimpleQuery, TextMatch,
+};
+use twp_domain::DomainId;
+use twp_store::domains;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Admin;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+
+/// One contact of a profile.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberDto {
+    pub directory_id: i64,
+    pub directory_name: String,
+    /// The contact's id in its source.
+    pub id: String,
+}
+
+/// A contact as users see it: merged across directories with the merge
+/// flag (8.2.2), red-listed numbers left out and listed as hidden.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDto {
+    pub name: String,
+    /// The VIP text (8.2.3), when the contact is a VIP.
+    pub vip: Option<String>,
+    /// TWP field → value, each from the first member having it.
+    pub fields: BTreeMap<String, String>,
+    /// Phone fields that exist but are red-listed (8.2.4).
+    pub hidden_numbers: Vec<String>,
+    /// Members in priority order; the first is the one found.
+    pub members: Vec<MemberDto>,
+}
+
+impl From<&Profile> for ProfileDto {
+    fn from(p: &Profile) -> Self {
+        let mut fields = BTreeMap::new();
+        let mut hidden = Vec::new();
+        for f in ContactField::ALL {
+            if f.is_phone() {
+                match p.number(*f).0 {
+                    Number::Visible(v) => {
+                        fields.insert(f.name().to_owned(), v.to_owned());
+                    }
+                    Number::Hidden => hidden.push(f.name().to_owned()),
+                    Number::Absent => {}
+                }
+            } else if let Some((v, _)) = p.get(*f) {
+                fields.insert(f.name().to_owned(), v.to_owned());
+            }
+        }
+        let found = p.found();
+        let mut members = vec![found];
+        members.extend(p.members().iter().filter(|m| !std::ptr::eq(*m, found)));
+        ProfileDto {
+            name: p.name(),
+            vip: p.vip().map(str::to_owned),
+            fields,
+            hidden_numbers: hidden,
+            members: members
+                .into_iter()
+                .map(|m| MemberDto {
+                    directory_id: m.directory().id.0,
+                    directory_name: m.directory().name.clone(),
+                    id: m.contact().id().to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// The caller's number as the PBX presents it.
+    pub number: String,
+}
+
+/// Who is calling.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LookupDto {
+    pub found: bool,
+    /// The number in the dialing plan's canonical form.
+    pub canonical: String,
+    /// The directory whose contact matched.
+    pub directory_id: Option<i64>,
+    pub directory_name: Option<String>,
+    /// The contact's field holding the number.
+    pub field: Option<String>,
+    /// `exact`, or `suffix` (internal reverse length).
+    #[serde(rename = "match")]
+    pub match_kind: Option<String>,
+    /// The number is red-listed: show the name only.
+    pub number_hidden: bool,
+    pub vip: Option<String>,
+    pub contact: Option<ProfileDto>,
+}
+
+async fn check_domain(
+    st: &AppState,
+    a: &Admin,
+    company: i64,
+    domain: i64,
+) -> ApiResult<twp_domain::CompanyId> {
+    let cid = a.company(company)?;
+    let mut c = st.store.read().await?;
+    domains::get(&mut c, cid, DomainId(domain)).await?;
+    Ok(cid)
+}
+
+/// Name a caller: the number is made canonical with the domain's dialing
+/// plan, matched exactly, else on its last digits (internal reverse
+/// length); the directory with the lowest priority number wins.
+#[utoipa::path(get, path = "/api/v1/companies/{companyId}/domains/{domainId}/lookup", tag = "directories", security(("bearer" = [])),
+    params(("companyId" = i64, Path), ("domainId" = i64, Path), LookupQuery),
+    responses((status = 200, body = LookupDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn lookup(
+    State(st): State<AppState>,
+    a: Admin,
+    Path((company, domain)): Path<(i64, i64)>,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Json<LookupDto>> {
+    let number = q.number.trim();
+    if number.is_empty() || number.len() > 64 {
+        return Err(ApiError::bad_request(
+            "number",
+            "invalid_number",
+            "number: 1 to 64 characters",
+        ));
+    }
+    // a built engine is known to be a domain of that company: no store
+    // round trip on the hot path
+    let cid = a.company(company)?;
+    let engine = match st.directories.get_in(cid, DomainId(domain)) {
+        Some(e) => e,
+        None => {
+            check_domain(&st, &a, company, domain).await?;
+            st.directories.engine(&st, cid, DomainId(domain)).await?
+        }
+    };
+    let Some(m) = engine.lookup(number, Allowed::All) else {
+        return Ok(Json(LookupDto {
+            found: false,
+            canonical: engine.plan().incoming(number).number,
+            directory_id: None,
+            directory_name: None,
+            field: None,
+            match_kind: None,
+            number_hidden: false,
+            vip: None,
+            contact: None,
+        }));
+    };
+    Ok(Json(LookupDto {
+        found: true,
+        canonical: m.canonical.clone(),
+        directory_id: Some(m.directory.0),
+        directory_name: Some(m.profile.found().directory().name.clone()),
+        field: Some(m.field.name().to_owned()),
+        match_kind: Some(
+            match m.kind {
+                MatchKind::Exact => "exact",
+                MatchKind::Suffix => "suffix",
+            }
+            .into(),
+        ),
+        number_hidden: m.number_hidden,
+        vip: m.vip.clone(),
+        contact: Some(ProfileDto::from(&m.profile)),
+    }))
+}
+
+/// A page of search results.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchPageDto {
+    pub items: Vec<ProfileDto>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    let json = serde_json::json!([c.directory.0, c.key, c.id]).to_string();
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(text: &str) -> ApiResult<Cursor> {
+    let bad = || {
+        ApiError::bad_request(
+            "after",
+            "invalid_cursor",
+            "after: not a cursor given by this API",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+    let (d, key, id): (i64, String, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    Ok(Cursor {
+        directory: DirectoryId(d),
+        key,
+        id,
+    })
+}
+
+fn page(p: SearchPage) -> SearchPageDto {
+    SearchPageDto {
+        items: p.hits.iter().map(ProfileDto::from).collect(),
+        next: p.next.as_ref().map(encode_cursor),
+    }
+}
+
+fn limit(l: Option<usize>) -> ApiResult<usize> {
+    let l = l.unwrap_or(20);
+    if (1..=MAX_LIMIT).contains(&l) {
+        Ok(l)
+    } else {
+        Err(ApiError::bad_request(
+            "limit",
+            "invalid_limit",
+            format!("limit: 1 to {MAX_LIMIT}"),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Names, company or a number (case- and accent-insensitive).
+    pub q: String,
+    /// `prefix` (default: a word begins with it) or `contains`.
+    pub mode: Option<String>,
+    /// Page size, 1–500 (default 20).
+    pub limit: Option<usize>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+}
+
+/// Simple search over names, company and numbers.
+#[utoipa::path(get, path = "/api/v1/companies/{companyId}/domains/{domainId}/search", tag = "directories", security(("bearer" = [])),
+    params(("companyId" = i64, Path), ("domainId" = i64, Path), SearchQuery),
+    responses((status = 200, body = SearchPageDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn search(
+    State(st): State<AppState>,
+    a: Admin,
+    Path((company, domain)): Path<(i64, i64)>,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<SearchPageDto>> {
+    let cid = check_domain(&st, &a, company, domain).await?;
+    let mode = match q.mode.as_deref() {
+        None | Some("prefix") => TextMatch::Prefix,
+        Some("contains") => TextMatch::Contains,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "mode",
+                "invalid_mode",
+                format!("mode: {other:?} is not prefix or contains"),
+            ));
+        }
+    };
+    if q.q.trim().is_empty() || q.q.len() > 100 {
+        return Err(ApiError::bad_request(
+            "q",
+            "invalid_query",
+            "q: 1 to 100 characters",
+        ));
+    }
+    let after = q.after.as_deref().map(decode_cursor).transpose()?;
+    let limit = limit(q.limit)?;
+    let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
+    let result = engine.search(
+        SimpleQuery {
+            text: &q.q,
+            mode,
+            limit,
+            after: after.as_ref(),
+        },
+        Allowed::All,
+    );
+    Ok(Json(page(result)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvancedSearchQuery {
+    /// The directory searched.
+    pub directory_id: i64,
+    /// A TWP field (`lastName`, `company`, `mobilePhone`…).
+    pub field: String,
+    /// `begins`, `contains`, `different`, `equals` or `ends`.
+    pub condition: String,
+    pub value: String,
+    /// Page size, 1–500 (default 20).
+    pub limit: Option<usize>,
+    pub after: Option<String>,
+}
+
+/// Advanced search: one directory, one field, one condition.
+#[utoipa::path(get, path = "/api/v1/companies/{companyId}/domains/{domainId}/search/advanced", tag = "directories", security(("bearer" = [])),
+    params(("companyId" = i64, Path), ("domainId" = i64, Path), AdvancedSearchQuery),
+    responses((status = 200, body = SearchPageDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn search_advanced(
+    State(st): State<AppState>,
+    a: Admin,
+    Path((company, domain)): Path<(i64, i64)>,
+    Query(q): Query<AdvancedSearchQuery>,
+) -> ApiResult<Json<SearchPageDto>> {
+    let cid = check_domain(&st, &a, company, domain).await?;
+    let field = ContactField::from_name(&q.field).ok_or_else(|| {
+        ApiError::bad_request(
+            "field",
+            "unknown_field",
+            format!("field: {:?} is not a TWP contact field", q.field),
+        )
+    })?;
+    let condition = match q.condition.as_str() {
+        "begins" => Condition::Begins,
+        "contains" => Condition::Contains,
+        "different" => Condition::Different,
+        "equals" => Condition::Equals,
+        "ends" => Condition::Ends,
+        other => {
+            return Err(ApiError::bad_request(
+                "condition",
+                "invalid_condition",
+                format!("condition: {other:?} is not begins, contains, different, equals or ends"),
+            ));
+        }
+    };
+    if q.value.len() > 100 {
+        return Err(ApiError::bad_request(
+            "value",
+            "invalid_query",
+            "value: at most 100 characters",
+        ));
+    }
+    let after = q.after.as_deref().map(decode_cursor).transpose()?;
+    let limit = limit(q.limit)?;
+    let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
+    if !engine
+        .directories()
+        .iter()
+        .any(|d| d.id.0 == q.directory_id)
+    {
+        return Err(ApiError::not_found("directory"));
+    }
+    let result = engine.search_advanced(
+        AdvancedQuery {
+            directory: DirectoryId(q.directory_id),
+            field,
+            condition,
+            value: &q.value,
+            limit,
+            after: after.as_ref(),
+        },
+        Allowed::All,
+    );
+    Ok(Json(page(result)))
+}
