@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_access.sql"),
         postgres: include_str!("../migrations/postgres/0004_access.sql"),
     },
+    Migration {
+        version: 7,
+        name: "user_imports",
+        sqlite: include_str!("../migrations/sqlite/0007_user_imports.sql"),
+        postgres: include_str!("../migrations/postgres/0007_user_imports.sql"),
+    },
 ];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations
