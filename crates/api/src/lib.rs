@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod dto;
 pub mod error;
 pub mod hub;
+pub mod imports;
 mod limiter;
 mod metrics;
 mod routes;
@@ -58,6 +59,7 @@ pub use state::{ApiSettings, AppState};
         (name = "grants", description = "Authorizations: who may use or see what (guide 7.4)"),
         (name = "parameters", description = "Application parameters per level and their resolution (guide 9, 10.2)"),
         (name = "licenses", description = "Installation id, license file and seats (guide 3.3.1-3.3.2)"),
+        (name = "user-imports", description = "Users import from LDAP, Active Directory and the PBX, runs and reports (guide 7.2)"),
         (name = "audit", description = "Audit log of administrative changes"),
         (name = "system", description = "Health and metrics"),
     )
@@ -149,6 +151,16 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(parameters::resolve))
         .routes(routes!(licenses::get, licenses::load))
         .routes(routes!(licenses::usage))
+        // ---- users import (issue 7, guide 7.2) ----
+        .routes(routes!(user_imports::list, user_imports::create))
+        .routes(routes!(
+            user_imports::get,
+            user_imports::replace,
+            user_imports::delete
+        ))
+        .routes(routes!(user_imports::start_run, user_imports::run_progress))
+        .routes(routes!(user_imports::runs))
+        .routes(routes!(user_imports::run))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.

@@ -57,6 +57,8 @@ pub struct AppState {
     pub scenario: Option<Arc<dyn crate::scenario::PbxScenario>>,
     /// Public keys whose license signatures this server accepts.
     pub trusted_keys: Arc<Vec<twp_access::license::VerifyingKey>>,
+    /// Users import runs in progress (issue 7).
+    pub imports: Arc<crate::imports::ImportRunner>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             tickets: Arc::new(crate::tickets::Tickets::default()),
             scenario: None,
             trusted_keys: Arc::new(Vec::new()),
+            imports: Arc::new(crate::imports::ImportRunner::default()),
         }
     }
 

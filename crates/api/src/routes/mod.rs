@@ -16,3 +16,5 @@ pub mod system;
 pub mod telephony;
 pub mod traces;
 pub mod users;
+// users import (issue 7)
+pub mod user_imports;
