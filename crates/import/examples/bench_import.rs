@@ -45,15 +45,32 @@ async fn main() {
     let t = Instant::now();
     let server = slapd::Slapd::start(|out| {
         let mut sink = LdifSink::new(out, slapd::PEOPLE);
-        write_all(Config { seed: 42, people, duplicate_share: 0.0 }, &mut [&mut sink]).unwrap();
+        write_all(
+            Config {
+                seed: 42,
+                people,
+                duplicate_share: 0.0,
+            },
+            &mut [&mut sink],
+        )
+        .unwrap();
     });
-    println!("LDIF written and loaded with slapadd, slapd up: {:.2?}", t.elapsed());
+    println!(
+        "LDIF written and loaded with slapadd, slapd up: {:.2?}",
+        t.elapsed()
+    );
     let dump = || {
         let t = Instant::now();
         let status = Command::new("ldapsearch")
             .args(["-x", "-LLL", "-H", &server.url(), "-D", slapd::ADMIN, "-w"])
             .arg(slapd::ADMIN_PASSWORD)
-            .args(["-b", slapd::PEOPLE, "-E", &format!("pr={PAGE}/noprompt"), FILTER])
+            .args([
+                "-b",
+                slapd::PEOPLE,
+                "-E",
+                &format!("pr={PAGE}/noprompt"),
+                FILTER,
+            ])
             .stdout(Stdio::null())
             .status()
             .unwrap();
@@ -85,19 +102,36 @@ async fn main() {
         schedule: ImportSchedule::Manual,
         delete_share_percent: 20,
     };
-    let import = user_imports::create(&mut tx, c.id, &data, None).await.unwrap();
+    let import = user_imports::create(&mut tx, c.id, &data, None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let options = RunOptions {
         confirm: false,
         trigger: "manual",
-        actor: ImportActor { admin_id: None, admin_name: "bench".into() },
+        actor: ImportActor {
+            admin_id: None,
+            admin_name: "bench".into(),
+        },
     };
-    for label in ["first import (users created)", "second import (all matched, unchanged)"] {
+    for label in [
+        "first import (users created)",
+        "second import (all matched, unchanged)",
+    ] {
         let t = Instant::now();
-        let connector = Box::new(ldap_connector(&import.data, Some(slapd::ADMIN_PASSWORD.into())));
-        let run = twp_import::run(&db.store, &import, connector, &options, Arc::new(Progress::default()))
-            .await
-            .unwrap();
+        let connector = Box::new(ldap_connector(
+            &import.data,
+            Some(slapd::ADMIN_PASSWORD.into()),
+        ));
+        let run = twp_import::run(
+            &db.store,
+            &import,
+            connector,
+            &options,
+            Arc::new(Progress::default()),
+        )
+        .await
+        .unwrap();
         let took = t.elapsed();
         assert_eq!(run.entries_read as usize, people, "{:?}", run.message);
         println!(
