@@ -11,6 +11,7 @@ pub mod directories;
 pub mod dto;
 pub mod error;
 pub mod hub;
+pub mod imports;
 mod limiter;
 mod metrics;
 pub mod reach;
@@ -63,6 +64,7 @@ pub use state::{ApiSettings, AppState};
         (name = "parameters", description = "Application parameters per level and their resolution (guide 9, 10.2)"),
         (name = "licenses", description = "Installation id, license file and seats (guide 3.3.1-3.3.2)"),
         (name = "directories", description = "Directories, synchronisation, reverse look-up, search and private contacts (guide 8)"),
+        (name = "user-imports", description = "Users import from LDAP, Active Directory and the PBX, runs and reports (guide 7.2)"),
         (name = "audit", description = "Audit log of administrative changes"),
         (name = "system", description = "Health and metrics"),
     )
@@ -184,7 +186,16 @@ fn api_router() -> OpenApiRouter<AppState> {
             private_contacts::delete
         ))
         .routes(routes!(private_contacts::import_vcard))
-    // ---- end directories ----
+        // ---- users import (issue 7, guide 7.2) ----
+        .routes(routes!(user_imports::list, user_imports::create))
+        .routes(routes!(
+            user_imports::get,
+            user_imports::replace,
+            user_imports::delete
+        ))
+        .routes(routes!(user_imports::start_run, user_imports::run_progress))
+        .routes(routes!(user_imports::runs))
+        .routes(routes!(user_imports::run))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.

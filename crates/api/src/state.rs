@@ -76,6 +76,8 @@ pub struct AppState {
     pub trusted_keys: Arc<Vec<twp_access::license::VerifyingKey>>,
     /// The authorization engine, kept between requests.
     pub engines: Arc<crate::access::EngineCache>,
+    /// Users import runs in progress (issue 7).
+    pub imports: Arc<crate::imports::ImportRunner>,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             directories: Arc::new(crate::directories::DirectoryHub::new()),
             trusted_keys: Arc::new(Vec::new()),
             engines: Arc::new(crate::access::EngineCache::default()),
+            imports: Arc::new(crate::imports::ImportRunner::default()),
         }
     }
 

@@ -7,6 +7,7 @@
 mod entities;
 mod error;
 mod fields;
+mod imports;
 mod links;
 mod model;
 
@@ -17,6 +18,10 @@ pub use entities::{
 pub use error::{FieldError, FieldErrors};
 pub use fields::{
     Culture, Email, Name, PhoneNumber, validate_ip, validate_optional_text, validate_port,
+};
+pub use imports::{
+    ImportMapping, ImportSchedule, ImportSecurity, ImportType, SyncType, UserField, UserImport,
+    UserImportData, format_time_of_day, parse_time_of_day,
 };
 pub use links::{
     LinkProtocol, LinkRole, LinkSession, PbxLink, PbxLinkData, validate_site, validate_site_pattern,

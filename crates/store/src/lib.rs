@@ -30,6 +30,8 @@ pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod user_sessions;
+pub mod user_imports;
+pub mod user_sync;
 pub mod users;
 
 pub use error::StoreError;
@@ -47,6 +49,6 @@ pub fn now_ms() -> i64 {
 }
 
 /// The case-insensitive key that uniqueness of names is checked on.
-pub(crate) fn name_key(name: &str) -> String {
+pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }

@@ -51,6 +51,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_directories.sql"),
         postgres: include_str!("../migrations/postgres/0006_directories.sql"),
     },
+    Migration {
+        version: 7,
+        name: "user_imports",
+        sqlite: include_str!("../migrations/sqlite/0007_user_imports.sql"),
+        postgres: include_str!("../migrations/postgres/0007_user_imports.sql"),
+    },
 ];
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises migrations

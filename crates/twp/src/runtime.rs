@@ -346,6 +346,8 @@ async fn serve(cfg: Config, demo: bool) -> Result<(), BoxError> {
     twp_api::directories::schedule::spawn(state.clone());
     let hub = state.telephony.clone();
     tokio::spawn(purge_expired_sessions(store.clone()));
+    // users imports with a daily or interval schedule (issue 7)
+    twp_api::imports::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     twp_api::serve(listener, state, shutdown_signal()).await?;
     hub.shutdown().await;
     if let Some(p) = pbx {

@@ -22,3 +22,5 @@ pub mod telephony;
 pub mod traces;
 pub mod user_auth;
 pub mod users;
+// users import (issue 7)
+pub mod user_imports;

@@ -156,6 +156,8 @@ impl LdapSettings {
 #[derive(Clone, Debug)]
 pub struct LdapConnector {
     settings: Arc<LdapSettings>,
+    /// A size limit reached is an error rather than the end of the source.
+    complete_only: bool,
 }
 
 impl LdapConnector {
@@ -163,7 +165,16 @@ impl LdapConnector {
     pub fn new(settings: LdapSettings) -> Self {
         Self {
             settings: Arc::new(settings),
+            complete_only: false,
         }
+    }
+
+    /// Makes a size limit reached (result code 4, the administrator's or
+    /// the server's) fail the stream: for users imports, where a cut list
+    /// would delete the users not read.
+    pub fn complete_only(mut self) -> Self {
+        self.complete_only = true;
+        self
     }
 
     /// The settings.
@@ -230,8 +241,9 @@ impl Connector for LdapConnector {
         let settings = Arc::clone(&self.settings);
         let fields = fields.to_vec();
         let page = settings.page_size as usize;
+        let complete_only = self.complete_only;
         let stream = pump::spawn("ldap-reader", page, move |sink| {
-            search(settings, filter, fields, sink)
+            search(settings, filter, fields, complete_only, sink)
         })?;
         Ok(Box::new(stream))
     }
@@ -315,6 +327,7 @@ async fn search(
     settings: Arc<LdapSettings>,
     filter: String,
     fields: Vec<String>,
+    complete_only: bool,
     mut sink: Sink,
 ) -> Result<(), ConnectorError> {
     let mut ldap = connect(&settings).await?;
@@ -342,12 +355,14 @@ async fn search(
         .streaming_search_with(adapters, &settings.base_dn, Scope::Subtree, &filter, attrs)
         .await
         .map_err(|e| search_error(&settings, e))?;
+    let mut read: u64 = 0;
     loop {
         let entry = match stream.next().await {
             Ok(Some(entry)) => entry,
             Ok(None) => break,
             Err(e) => return Err(search_error(&settings, e)),
         };
+        read += 1;
         let entry = SearchEntry::construct(entry);
         let mut values: Vec<Option<String>> = vec![None; fields.len()];
         for &i in &dn_slots {
@@ -381,6 +396,16 @@ async fn search(
         }
     }
     let done = stream.finish().await;
+    if done.rc == 4 && complete_only {
+        return Err(ConnectorError::Connection(format!(
+            "the size limit was reached after {read} entries: the source was not read to the end{}",
+            if done.text.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", done.text)
+            }
+        )));
+    }
     // 4 = size limit exceeded: the administrator's Size limit was reached.
     if done.rc != 0 && done.rc != 4 {
         return Err(result_error(&settings, done.rc, &done.text));

@@ -1,0 +1,148 @@
+#![allow(clippy::unwrap_used)]
+//! Users import of N generated people from a local slapd into a fresh
+//! store, measured in the same run as `ldapsearch` dumping the same entries
+//! with the same page size (issue 7 target: import ≤ 2 × the dump).
+//!
+//!   cargo run --release -p twp-import --example bench_import -- [N] [sqlite|postgres]
+//!
+//! N defaults to 50,000 people; the store to SQLite. slapd and ldap-utils
+//! come from Debian; PostgreSQL is the machine's (127.0.0.1:5432).
+
+#[path = "../../connectors/tests/common/slapd.rs"]
+#[allow(dead_code)]
+mod slapd;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use twp_directory::generate::{Config, LdifSink, write_all};
+use twp_domain::{
+    ImportMapping, ImportSchedule, ImportSecurity, ImportType, SyncType, UserImportData,
+};
+use twp_import::{Progress, RunOptions, ldap_connector};
+use twp_store::testing::TestDb;
+use twp_store::user_sync::ImportActor;
+use twp_store::{Backend, companies, domains, user_imports};
+
+const FILTER: &str = "(objectClass=inetOrgPerson)";
+const PAGE: u32 = 1000;
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let people: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    let backend = match args.next().as_deref() {
+        Some("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    println!(
+        "bench_import: {people} entries, store {}, {} cores; cargo run --release -p twp-import --example bench_import -- {people} {}",
+        backend.as_str(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        backend.as_str()
+    );
+    let t = Instant::now();
+    let server = slapd::Slapd::start(|out| {
+        let mut sink = LdifSink::new(out, slapd::PEOPLE);
+        write_all(
+            Config {
+                seed: 42,
+                people,
+                duplicate_share: 0.0,
+            },
+            &mut [&mut sink],
+        )
+        .unwrap();
+    });
+    println!(
+        "LDIF written and loaded with slapadd, slapd up: {:.2?}",
+        t.elapsed()
+    );
+    let dump = || {
+        let t = Instant::now();
+        let status = Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-H", &server.url(), "-D", slapd::ADMIN, "-w"])
+            .arg(slapd::ADMIN_PASSWORD)
+            .args([
+                "-b",
+                slapd::PEOPLE,
+                "-E",
+                &format!("pr={PAGE}/noprompt"),
+                FILTER,
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        t.elapsed()
+    };
+    let _warm = dump();
+    let dump_time = dump();
+    println!("ldapsearch dump (pages of {PAGE}, all attributes): {dump_time:.2?}");
+
+    let db = TestDb::new(backend).await;
+    let mut tx = db.store.begin().await.unwrap();
+    let c = companies::create(&mut tx, "Bench").await.unwrap();
+    let d = domains::create(&mut tx, c.id, "Paris", 4).await.unwrap();
+    let data = UserImportData {
+        description: "bench".into(),
+        import_type: ImportType::Ldap,
+        domain_id: d.id,
+        group_id: None,
+        host: "127.0.0.1".into(),
+        port: server.port,
+        security: ImportSecurity::None,
+        bind_name: slapd::ADMIN.into(),
+        base_dn: slapd::PEOPLE.into(),
+        filter: FILTER.into(),
+        page_size: PAGE,
+        mapping: ImportMapping::ldap(true),
+        sync_type: SyncType::Full,
+        schedule: ImportSchedule::Manual,
+        delete_share_percent: 20,
+    };
+    let import = user_imports::create(&mut tx, c.id, &data, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let options = RunOptions {
+        confirm: false,
+        trigger: "manual",
+        actor: ImportActor {
+            admin_id: None,
+            admin_name: "bench".into(),
+        },
+    };
+    for label in [
+        "first import (users created)",
+        "second import (all matched, unchanged)",
+    ] {
+        let t = Instant::now();
+        let connector = Box::new(ldap_connector(
+            &import.data,
+            Some(slapd::ADMIN_PASSWORD.into()),
+        ));
+        let run = twp_import::run(
+            &db.store,
+            &import,
+            connector,
+            &options,
+            Arc::new(Progress::default()),
+        )
+        .await
+        .unwrap();
+        let took = t.elapsed();
+        assert_eq!(run.entries_read as usize, people, "{:?}", run.message);
+        println!(
+            "{label}: {took:.2?}, status {}, created {} updated {} ignored {}; {:.0} entries/s; ratio to the dump {:.2} (target ≤ 2)",
+            run.status.as_str(),
+            run.created,
+            run.updated,
+            run.ignored,
+            people as f64 / took.as_secs_f64(),
+            took.as_secs_f64() / dump_time.as_secs_f64()
+        );
+    }
+    db.drop_db().await;
+}

@@ -1,0 +1,464 @@
+//! Bulk writes of a users import (guide 7.2): the domain's users as the
+//! import compares them, and one call applying every change of a run inside
+//! the caller's transaction, in multi-row statements.
+//!
+//! Kept apart from `users.rs` (the single-user API path): an import writes
+//! thousands of rows, records which import created each user
+//! (`users.import_id`) and only ever disables or deletes users it owns.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+use twp_domain::{CompanyId, DeviceProtocol, DomainId, GroupId, UserId};
+
+use crate::rowjson::{flex_bool, json_page, json_page_sql};
+use crate::{StoreError, name_key, now_ms};
+
+/// A user of the domain as an import sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct DomainUser {
+    pub id: i64,
+    pub user_name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub gsm: Option<String>,
+    pub email: Option<String>,
+    pub culture: Option<String>,
+    #[serde(deserialize_with = "flex_bool")]
+    pub enabled: bool,
+    pub external_key: Option<String>,
+    /// The import that created it; `None`: made by hand (or by an import
+    /// since deleted).
+    pub import_id: Option<i64>,
+    #[serde(skip)]
+    pub devices: Vec<DomainDevice>,
+}
+
+/// A device of a [`DomainUser`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct DomainDevice {
+    pub id: i64,
+    pub user_id: i64,
+    pub number: String,
+    pub protocol: String,
+}
+
+const USER_FIELDS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("user_name", "user_name"),
+    ("first_name", "first_name"),
+    ("last_name", "last_name"),
+    ("gsm", "gsm"),
+    ("email", "email"),
+    ("culture", "culture"),
+    ("enabled", "enabled"),
+    ("external_key", "external_key"),
+    ("import_id", "import_id"),
+];
+
+const DEVICE_FIELDS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("user_id", "user_id"),
+    ("number", "number"),
+    ("protocol", "protocol"),
+];
+
+/// Every user of a domain of the company, with its devices, by id.
+pub async fn domain_users(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+) -> Result<Vec<DomainUser>, StoreError> {
+    crate::domains::check_in_company(&mut *c, company, domain).await?;
+    let tail = format!(
+        "FROM users WHERE domain_id = {} AND company_id = {}",
+        domain.0, company.0
+    );
+    let row = sqlx::query(&json_page_sql(c, USER_FIELDS, &tail))
+        .persistent(false)
+        .fetch_one(&mut *c)
+        .await?;
+    let mut users: Vec<DomainUser> = json_page(&row)?;
+    users.sort_by_key(|u| u.id);
+    let tail = format!(
+        "FROM devices WHERE domain_id = {} AND company_id = {}",
+        domain.0, company.0
+    );
+    let row = sqlx::query(&json_page_sql(c, DEVICE_FIELDS, &tail))
+        .persistent(false)
+        .fetch_one(&mut *c)
+        .await?;
+    let mut devices: Vec<DomainDevice> = json_page(&row)?;
+    devices.sort_by_key(|d| d.id);
+    let at: HashMap<i64, usize> = users.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+    for d in devices {
+        if let Some(&i) = at.get(&d.user_id) {
+            users[i].devices.push(d);
+        }
+    }
+    Ok(users)
+}
+
+/// The user fields an import writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedFields {
+    pub user_name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub gsm: Option<String>,
+    pub email: Option<String>,
+    pub culture: Option<String>,
+    pub external_key: String,
+    pub enabled: bool,
+}
+
+/// A device an import gives a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedDevice {
+    pub number: String,
+    pub protocol: DeviceProtocol,
+}
+
+/// What happens to a user's devices on update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceChange {
+    /// A new device.
+    Add(ImportedDevice),
+    /// The user's only device takes the new number and protocol.
+    Replace { device_id: i64, to: ImportedDevice },
+}
+
+/// Every change of one run, already planned and checked.
+#[derive(Debug, Clone, Default)]
+pub struct ImportChanges {
+    pub creates: Vec<(ImportedFields, Option<ImportedDevice>)>,
+    pub updates: Vec<(UserId, ImportedFields, Option<DeviceChange>)>,
+    pub disables: Vec<UserId>,
+    pub deletes: Vec<UserId>,
+    /// Group the created and updated users join.
+    pub group: Option<GroupId>,
+}
+
+/// Who the audit entries name.
+#[derive(Debug, Clone)]
+pub struct ImportActor {
+    pub admin_id: Option<i64>,
+    pub admin_name: String,
+}
+
+/// Users per multi-row statement (14 parameters each: well under both
+/// backends' limits).
+const CHUNK: usize = 400;
+
+/// Applies `changes` for import `import_id` into `domain` (deletes,
+/// disables, updates, then creates), with one audit entry per user changed;
+/// run it in the run's transaction. Disables and
+/// deletes touch only users this import owns. Returns the ids of the users
+/// created, in the order of `changes.creates`.
+pub async fn apply(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+    import_id: i64,
+    changes: &ImportChanges,
+    actor: &ImportActor,
+) -> Result<Vec<UserId>, StoreError> {
+    crate::domains::check_in_company(&mut *c, company, domain).await?;
+    let now = now_ms();
+    let mut audit: Vec<(&'static str, i64, String)> = Vec::new();
+    // removals first: the plan lets others take their names and numbers
+    let owned = |ids: &[UserId]| {
+        ids.iter()
+            .map(|u| u.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for chunk in changes.disables.chunks(CHUNK) {
+        let names = owned_names(&mut *c, company, import_id, chunk).await?;
+        sqlx::query(&format!(
+            "UPDATE users SET enabled = $1, updated_at = $2
+             WHERE company_id = $3 AND import_id = $4 AND id IN ({})",
+            owned(chunk)
+        ))
+        .persistent(false)
+        .bind(false)
+        .bind(now)
+        .bind(company.0)
+        .bind(import_id)
+        .execute(&mut *c)
+        .await?;
+        audit.extend(names.into_iter().map(|(id, n)| ("import-disable", id, n)));
+    }
+    for chunk in changes.deletes.chunks(CHUNK) {
+        let names = owned_names(&mut *c, company, import_id, chunk).await?;
+        sqlx::query(&format!(
+            "DELETE FROM users WHERE company_id = $1 AND import_id = $2 AND id IN ({})",
+            owned(chunk)
+        ))
+        .persistent(false)
+        .bind(company.0)
+        .bind(import_id)
+        .execute(&mut *c)
+        .await?;
+        audit.extend(names.into_iter().map(|(id, n)| ("import-delete", id, n)));
+    }
+    for (id, f, device) in &changes.updates {
+        update_user(&mut *c, company, domain, *id, f, now).await?;
+        match device {
+            None => {}
+            Some(DeviceChange::Add(d)) => {
+                insert_devices(&mut *c, company, domain, &[(id.0, d)], now).await?;
+            }
+            Some(DeviceChange::Replace { device_id, to }) => {
+                sqlx::query(
+                    "UPDATE devices SET number = $1, protocol = $2, updated_at = $3
+                     WHERE id = $4 AND user_id = $5 AND company_id = $6",
+                )
+                .bind(&to.number)
+                .bind(to.protocol.as_str())
+                .bind(now)
+                .bind(device_id)
+                .bind(id.0)
+                .bind(company.0)
+                .execute(&mut *c)
+                .await
+                .map_err(StoreError::classify)?;
+            }
+        }
+        audit.push(("import-update", id.0, f.user_name.clone()));
+    }
+    let mut created = Vec::with_capacity(changes.creates.len());
+    for chunk in changes.creates.chunks(CHUNK) {
+        let ids = insert_users(&mut *c, company, domain, import_id, chunk, now).await?;
+        let devices: Vec<(i64, &ImportedDevice)> = chunk
+            .iter()
+            .zip(&ids)
+            .filter_map(|((_, d), id)| d.as_ref().map(|d| (*id, d)))
+            .collect();
+        insert_devices(&mut *c, company, domain, &devices, now).await?;
+        for ((f, _), id) in chunk.iter().zip(&ids) {
+            audit.push(("import-create", *id, f.user_name.clone()));
+            created.push(UserId(*id));
+        }
+    }
+    if let Some(g) = changes.group {
+        let members: Vec<i64> = created
+            .iter()
+            .map(|u| u.0)
+            .chain(changes.updates.iter().map(|(u, _, _)| u.0))
+            .collect();
+        add_members(&mut *c, company, domain, g, &members, now).await?;
+    }
+    for chunk in audit.chunks(CHUNK) {
+        write_audit(&mut *c, company, actor, chunk, now).await?;
+    }
+    Ok(created)
+}
+
+fn placeholders(rows: usize, width: usize, first: usize) -> String {
+    let mut s = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for k in 0..width {
+            if k > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(first + r * width + k).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+async fn insert_users(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+    import_id: i64,
+    rows: &[(ImportedFields, Option<ImportedDevice>)],
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "INSERT INTO users (company_id, domain_id, import_id, created_at, updated_at, user_name, user_name_key,
+             first_name, last_name, gsm, email, culture, external_key, enabled)
+         VALUES {} RETURNING id, user_name_key",
+        placeholders(rows.len(), 14, 1)
+    );
+    let mut q = sqlx::query(&sql).persistent(rows.len() == CHUNK);
+    for (f, _) in rows {
+        q = q
+            .bind(company.0)
+            .bind(domain.0)
+            .bind(import_id)
+            .bind(now)
+            .bind(now)
+            .bind(&f.user_name)
+            .bind(name_key(&f.user_name))
+            .bind(&f.first_name)
+            .bind(&f.last_name)
+            .bind(&f.gsm)
+            .bind(&f.email)
+            .bind(&f.culture)
+            .bind(&f.external_key)
+            .bind(f.enabled);
+    }
+    let back = q.fetch_all(&mut *c).await.map_err(StoreError::classify)?;
+    // RETURNING order is not guaranteed: match by the unique name key
+    let mut by_key: HashMap<String, i64> = HashMap::with_capacity(back.len());
+    for r in &back {
+        use sqlx::Row;
+        by_key.insert(r.try_get(1)?, r.try_get(0)?);
+    }
+    rows.iter()
+        .map(|(f, _)| {
+            by_key
+                .get(&name_key(&f.user_name))
+                .copied()
+                .ok_or_else(|| StoreError::Database(sqlx::Error::RowNotFound))
+        })
+        .collect()
+}
+
+async fn insert_devices(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+    rows: &[(i64, &ImportedDevice)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO devices (user_id, domain_id, company_id, created_at, updated_at, number, protocol)
+             VALUES {}",
+            placeholders(chunk.len(), 7, 1)
+        );
+        let mut q = sqlx::query(&sql).persistent(chunk.len() == CHUNK);
+        for (user, d) in chunk {
+            q = q
+                .bind(*user)
+                .bind(domain.0)
+                .bind(company.0)
+                .bind(now)
+                .bind(now)
+                .bind(&d.number)
+                .bind(d.protocol.as_str());
+        }
+        q.execute(&mut *c).await.map_err(StoreError::classify)?;
+    }
+    Ok(())
+}
+
+async fn update_user(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+    id: UserId,
+    f: &ImportedFields,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE users SET user_name = $1, user_name_key = $2, first_name = $3, last_name = $4, gsm = $5,
+             email = $6, culture = $7, external_key = $8, enabled = $9, updated_at = $10
+         WHERE id = $11 AND domain_id = $12 AND company_id = $13",
+    )
+    .bind(&f.user_name)
+    .bind(name_key(&f.user_name))
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.gsm)
+    .bind(&f.email)
+    .bind(&f.culture)
+    .bind(&f.external_key)
+    .bind(f.enabled)
+    .bind(now)
+    .bind(id.0)
+    .bind(domain.0)
+    .bind(company.0)
+    .execute(c)
+    .await
+    .map_err(StoreError::classify)?;
+    Ok(())
+}
+
+/// Ids and names of the users among `ids` that this import owns.
+async fn owned_names(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    import_id: i64,
+    ids: &[UserId],
+) -> Result<Vec<(i64, String)>, StoreError> {
+    use sqlx::Row;
+    let list: Vec<String> = ids.iter().map(|u| u.0.to_string()).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT id, user_name FROM users WHERE company_id = $1 AND import_id = $2 AND id IN ({})",
+        list.join(",")
+    ))
+    .persistent(false)
+    .bind(company.0)
+    .bind(import_id)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+async fn add_members(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+    group: GroupId,
+    users: &[i64],
+    now: i64,
+) -> Result<(), StoreError> {
+    for chunk in users.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO group_members (group_id, user_id, domain_id, company_id, added_at)
+             VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(chunk.len(), 5, 1)
+        );
+        let mut q = sqlx::query(&sql).persistent(chunk.len() == CHUNK);
+        for u in chunk {
+            q = q
+                .bind(group.0)
+                .bind(*u)
+                .bind(domain.0)
+                .bind(company.0)
+                .bind(now);
+        }
+        q.execute(&mut *c).await.map_err(StoreError::classify)?;
+    }
+    Ok(())
+}
+
+async fn write_audit(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    actor: &ImportActor,
+    rows: &[(&'static str, i64, String)],
+    now: i64,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO audit_log (at, admin_id, admin_name, company_id, object_type, action, object_id, object_name)
+         VALUES {}",
+        placeholders(rows.len(), 8, 1)
+    );
+    let mut q = sqlx::query(&sql).persistent(rows.len() == CHUNK);
+    for (action, id, name) in rows {
+        q = q
+            .bind(now)
+            .bind(actor.admin_id)
+            .bind(&actor.admin_name)
+            .bind(company.0)
+            .bind("user")
+            .bind(*action)
+            .bind(id.to_string())
+            .bind(name);
+    }
+    q.execute(c).await?;
+    Ok(())
+}
