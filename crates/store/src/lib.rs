@@ -29,8 +29,8 @@ mod sqlbuild;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod user_sessions;
 pub mod user_imports;
+pub mod user_sessions;
 pub mod user_sync;
 pub mod users;
 
