@@ -62,6 +62,10 @@ impl ImportRunner {
             if let Err(e) = twp_import::run(&st.store, &import, connector, &options, watch).await {
                 tracing::error!(import = id, error = %e, "cannot record the users import run");
             }
+            // A run creates, disables and deletes users and group members
+            // after the request that started it has answered (or from the
+            // scheduler): the access engine must not keep the old ones.
+            st.engines.bump();
             st.imports.lock().remove(&id);
         });
         Ok(progress)

@@ -23,6 +23,7 @@ both_backends!(
     twp_users_directory_names_users,
     private_contacts_and_vcard_import,
     directories_can_be_granted,
+    users_read_only_the_directories_granted_to_them,
 );
 
 fn temp_csv(name: &str, text: &str) -> PathBuf {
@@ -645,4 +646,105 @@ async fn directories_can_be_granted(app: &App) {
     .await;
     let r = app.get(&format!("{grants}?objectType=directory"), &t).await;
     assert_eq!(r.body.as_array().unwrap().len(), 0, "{}", r.text);
+}
+
+/// Guide 7.4.2: a logged-in user names callers and searches only in the
+/// directories granted to them or their groups, also those of another
+/// domain of the company; an administrator reads every directory.
+async fn users_read_only_the_directories_granted_to_them(app: &App) {
+    let t = app.super_token().await;
+    let (cid, d) = app.company(&t, "A", &["Paris", "Nice"]).await;
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{cid}/users"),
+            &t,
+            json!({"domainId": d[0], "userName": "alice", "password": "alice-pass-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let alice = r.body["id"].as_i64().unwrap();
+    let all = app.group(&t, cid, d[0], "All", &[alice]).await;
+    let path = temp_csv("granted.csv", CSV);
+    let domain = |i: usize| format!("/api/v1/companies/{cid}/domains/{}", d[i]);
+    let paris = create(
+        app,
+        &t,
+        &format!("{}/directories", domain(0)),
+        csv_directory("Paris CSV", &path, 1),
+    )
+    .await;
+    let nice = create(
+        app,
+        &t,
+        &format!("{}/directories", domain(1)),
+        csv_directory("Public", &path, 1),
+    )
+    .await;
+    for (i, id) in [(0, paris), (1, nice)] {
+        let base = format!("{}/directories/{id}", domain(i));
+        app.post(&format!("{base}/sync"), &t, json!({})).await;
+        assert_eq!(wait_done(app, &t, &base).await["created"], 4);
+    }
+    let login = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/user-auth/login",
+            None,
+            Some(json!({"domain": "Paris", "userName": "alice", "password": "alice-pass-1"})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    let u = login.body["token"].as_str().unwrap().to_owned();
+    let lookup = |i: usize| format!("{}/lookup?number=0140000001", domain(i));
+    let search = |i: usize| format!("{}/search?q=dur", domain(i));
+
+    // nothing granted: the user names nobody, finds nothing; the administrator does
+    assert_eq!(app.get(&lookup(0), &t).await.body["found"], true);
+    let r = app.get(&lookup(0), &u).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["found"], false, "{}", r.text);
+    let r = app.get(&search(0), &u).await;
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        r.text
+    );
+
+    // the group "All" of Paris may see the Nice directory (shared between domains)
+    let grants = format!("/api/v1/companies/{cid}/grants");
+    let r = app
+        .post(&grants, &t, json!({"subject": {"type": "group", "id": all}, "objectType": "directory", "directoryId": nice}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = app.get(&lookup(1), &u).await;
+    assert_eq!(r.body["directoryId"], nice, "{}", r.text);
+    assert_eq!(app.get(&lookup(0), &u).await.body["found"], false);
+
+    // then alice herself the Paris one
+    let r = app
+        .post(&grants, &t, json!({"subject": {"type": "user", "id": alice}, "objectType": "directory", "directoryId": paris}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = app.get(&lookup(0), &u).await;
+    assert_eq!(r.body["directoryId"], paris, "{}", r.text);
+    let r = app.get(&search(0), &u).await;
+    assert_eq!(
+        r.body["items"][0]["members"][0]["directoryId"], paris,
+        "{}",
+        r.text
+    );
+
+    // another company stays out of reach
+    let (other, od) = app.company(&t, "B", &["Lyon"]).await;
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/companies/{other}/domains/{}/lookup?number=1",
+                od[0]
+            ),
+            &u,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 }

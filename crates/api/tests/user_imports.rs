@@ -252,10 +252,22 @@ async fn run_report_and_progress_against_slapd(app: &App) {
     link["groupId"] = json!(gid);
     let base = format!("/api/v1/companies/{cid}/user-imports");
     let id = app.post(&base, &t, link).await.body["id"].as_i64().unwrap();
+    // the import's group may see a calendar: imported users must hold it
+    let owner = app.user(&t, cid, ds[0], "owner").await;
+    let grant = json!({"subject": {"type": "group", "id": gid}, "objectType": "calendar",
+        "owner": {"type": "user", "id": owner}});
+    let r = app
+        .post(&format!("/api/v1/companies/{cid}/grants"), &t, grant)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let access =
+        |user: i64| format!("/api/v1/companies/{cid}/users/{user}/access?objectType=calendar");
 
     let r = app.post(&format!("{base}/{id}/run"), &t, json!({})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     assert_eq!(r.body["running"], true);
+    // the access engine is read (and cached) while the run goes on
+    assert_eq!(app.get(&access(owner), &t).await.status, StatusCode::OK);
     let last = wait_for_run(app, &t, &format!("{base}/{id}/run")).await;
     assert_eq!(last["status"], "succeeded", "{last}");
     assert_eq!(
@@ -291,6 +303,14 @@ async fn run_report_and_progress_against_slapd(app: &App) {
         .await;
     assert_eq!(r.body["items"][0]["userName"], "r3");
     assert!(r.body["items"][0]["externalKey"].as_str().unwrap().len() >= 36);
+    let r3 = r.body["items"][0]["id"].as_i64().unwrap();
+    let r = app.get(&access(r3), &t).await;
+    assert_eq!(
+        r.body.as_array().map(Vec::len),
+        Some(1),
+        "an imported member of the group sees the group's calendar: {}",
+        r.text
+    );
 
     // a Full run with an empty result stops and asks for confirmation
     let mut empty = ldap_link(ds[0], server.port);
@@ -309,7 +329,8 @@ async fn run_report_and_progress_against_slapd(app: &App) {
             &t,
         )
         .await;
-    assert_eq!(r.body["items"].as_array().unwrap().len(), 39);
+    // the 39 imported users and the hand-made owner: nothing deleted yet
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 40);
     app.post(&format!("{base}/{id}/run?confirm=true"), &t, json!({}))
         .await;
     let last = wait_for_run(app, &t, &format!("{base}/{id}/run")).await;

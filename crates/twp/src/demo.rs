@@ -545,6 +545,15 @@ pub async fn directories(state: &twp_api::AppState, data: &Path) -> Result<(), B
         return Ok(());
     };
     let existing = directories::list(&mut c, company.id, paris.id).await?;
+    // Guide 7.4.2: the groups "All" of Paris and Lyon may read them (a
+    // directory is shared between domains of the company).
+    let all_groups: Vec<_> = groups::list(&mut c, company.id, None, Some("All"), None, &page)
+        .await?
+        .items
+        .into_iter()
+        .filter(|g| g.name == "All")
+        .map(|g| g.id)
+        .collect();
     drop(c);
     let mut ids: Vec<i64> = existing.iter().map(|d| d.id).collect();
     if existing.is_empty() {
@@ -583,9 +592,15 @@ pub async fn directories(state: &twp_api::AppState, data: &Path) -> Result<(), B
                 None,
             )
             .await?;
+            for g in &all_groups {
+                let object = Object::Directory(twp_access::authz::DirectoryId(d.id));
+                grants::insert(&mut tx, company.id, Principal::Group(*g), object).await?;
+            }
             ids.push(d.id);
         }
         tx.commit().await?;
+        // written beside the API: the access engine must see the new grants
+        state.engines.bump();
     }
     for id in ids {
         match twp_api::directories::run::start(state, company.id, paris.id, id, "start").await {

@@ -1,7 +1,7 @@
 //! Reverse look-up and search over a domain's directories (guide 8, TWS
-//! Caller). Administrators read every directory of the domain; the
-//! directory set is a parameter of the engine (`Allowed`) so that users,
-//! once they log in, pass the directories their authorizations give.
+//! Caller). Administrators read every directory of the domain; a logged-in
+//! user reads the directories granted to them or to their groups (7.4.2),
+//! passed to the engine as its `Allowed` set.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use twp_access::authz::{Object, ObjectKind};
 use twp_directory::search::MAX_LIMIT;
 use twp_directory::{
     AdvancedQuery, Allowed, Condition, ContactField, Cursor, DirectoryId, MatchKind, Number,
@@ -20,8 +21,8 @@ use twp_store::domains;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::reach::Reach;
 
 /// One contact of a profile.
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,14 +117,42 @@ pub struct LookupDto {
 
 async fn check_domain(
     st: &AppState,
-    a: &Admin,
+    r: &Reach,
     company: i64,
     domain: i64,
 ) -> ApiResult<twp_domain::CompanyId> {
-    let cid = a.company(company)?;
+    let cid = r.company(company)?;
     let mut c = st.store.read().await?;
     domains::get(&mut c, cid, DomainId(domain)).await?;
     Ok(cid)
+}
+
+/// The directories a caller may read: an administrator every directory of
+/// the domain (`None`); a user those granted to them or to their groups
+/// (guide 7.4.2), which may belong to another domain of the company.
+async fn readable(st: &AppState, r: &Reach) -> ApiResult<Option<Vec<DirectoryId>>> {
+    let Reach::User { session, .. } = r else {
+        return Ok(None);
+    };
+    let mut c = st.store.read().await?;
+    let engine = crate::access::engine(st, &mut c).await?;
+    Ok(Some(
+        engine
+            .visible(session.user, ObjectKind::Directory)
+            .into_iter()
+            .filter_map(|via| match via.object {
+                Object::Directory(d) => Some(DirectoryId(d.0)),
+                _ => None,
+            })
+            .collect(),
+    ))
+}
+
+fn allowed(readable: &Option<Vec<DirectoryId>>) -> Allowed<'_> {
+    match readable {
+        None => Allowed::All,
+        Some(ids) => Allowed::Only(ids),
+    }
 }
 
 /// Name a caller: the number is made canonical with the domain's dialing
@@ -134,7 +163,7 @@ async fn check_domain(
     responses((status = 200, body = LookupDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn lookup(
     State(st): State<AppState>,
-    a: Admin,
+    r: Reach,
     Path((company, domain)): Path<(i64, i64)>,
     Query(q): Query<LookupQuery>,
 ) -> ApiResult<Json<LookupDto>> {
@@ -148,15 +177,16 @@ pub async fn lookup(
     }
     // a built engine is known to be a domain of that company: no store
     // round trip on the hot path
-    let cid = a.company(company)?;
+    let cid = r.company(company)?;
+    let readable = readable(&st, &r).await?;
     let engine = match st.directories.get_in(cid, DomainId(domain)) {
         Some(e) => e,
         None => {
-            check_domain(&st, &a, company, domain).await?;
+            check_domain(&st, &r, company, domain).await?;
             st.directories.engine(&st, cid, DomainId(domain)).await?
         }
     };
-    let Some(m) = engine.lookup(number, Allowed::All) else {
+    let Some(m) = engine.lookup(number, allowed(&readable)) else {
         return Ok(Json(LookupDto {
             found: false,
             canonical: engine.plan().incoming(number).number,
@@ -259,11 +289,11 @@ pub struct SearchQuery {
     responses((status = 200, body = SearchPageDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn search(
     State(st): State<AppState>,
-    a: Admin,
+    r: Reach,
     Path((company, domain)): Path<(i64, i64)>,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<SearchPageDto>> {
-    let cid = check_domain(&st, &a, company, domain).await?;
+    let cid = check_domain(&st, &r, company, domain).await?;
     let mode = match q.mode.as_deref() {
         None | Some("prefix") => TextMatch::Prefix,
         Some("contains") => TextMatch::Contains,
@@ -284,6 +314,7 @@ pub async fn search(
     }
     let after = q.after.as_deref().map(decode_cursor).transpose()?;
     let limit = limit(q.limit)?;
+    let readable = readable(&st, &r).await?;
     let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
     let result = engine.search(
         SimpleQuery {
@@ -292,7 +323,7 @@ pub async fn search(
             limit,
             after: after.as_ref(),
         },
-        Allowed::All,
+        allowed(&readable),
     );
     Ok(Json(page(result)))
 }
@@ -319,11 +350,11 @@ pub struct AdvancedSearchQuery {
     responses((status = 200, body = SearchPageDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn search_advanced(
     State(st): State<AppState>,
-    a: Admin,
+    r: Reach,
     Path((company, domain)): Path<(i64, i64)>,
     Query(q): Query<AdvancedSearchQuery>,
 ) -> ApiResult<Json<SearchPageDto>> {
-    let cid = check_domain(&st, &a, company, domain).await?;
+    let cid = check_domain(&st, &r, company, domain).await?;
     let field = ContactField::from_name(&q.field).ok_or_else(|| {
         ApiError::bad_request(
             "field",
@@ -354,6 +385,7 @@ pub async fn search_advanced(
     }
     let after = q.after.as_deref().map(decode_cursor).transpose()?;
     let limit = limit(q.limit)?;
+    let readable = readable(&st, &r).await?;
     let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
     if !engine
         .directories()
@@ -371,7 +403,7 @@ pub async fn search_advanced(
             limit,
             after: after.as_ref(),
         },
-        Allowed::All,
+        allowed(&readable),
     );
     Ok(Json(page(result)))
 }
