@@ -5,7 +5,9 @@
 
 #[macro_use]
 mod common;
-#[path = "support/slapd.rs"]
+// The slapd starter of the connectors' tests, shared by every LDAP test.
+#[path = "../../connectors/tests/common/slapd.rs"]
+#[allow(dead_code)]
 mod slapd;
 
 use std::time::Duration;
