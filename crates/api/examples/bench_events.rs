@@ -16,6 +16,9 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark stops loudly on any failure
 
+mod common;
+
+use common::login;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -457,30 +460,4 @@ async fn full_path(args: &Args, (ceiling_cps, ceiling_eps): (f64, f64)) {
         "simulator ceiling (bare CSTA client, same machine): {ceiling_cps:.0} calls/s, {ceiling_eps:.0} CSTA events/s; this run used {:.0} % of its calls/s",
         100.0 * offered as f64 / secs / ceiling_cps.max(1.0)
     );
-}
-
-async fn login(http: &Client, base: &str) -> String {
-    let login = |password: &'static str| {
-        let (http, base) = (http.clone(), base.to_owned());
-        async move {
-            let v: Value = http
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"name": "tws", "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v["token"].as_str().unwrap().to_owned()
-        }
-    };
-    let t = login("tws").await;
-    http.post(format!("{base}/api/v1/auth/password"))
-        .bearer_auth(&t)
-        .json(&json!({"currentPassword": "tws", "newPassword": "bench-password-1"}))
-        .send()
-        .await
-        .unwrap();
-    login("bench-password-1").await
 }

@@ -11,6 +11,9 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark stops loudly on any failure
 
+mod common;
+
+use common::login;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
@@ -157,35 +160,6 @@ fn report(what: &str, times: &mut [Duration]) {
         ms(0.5),
         ms(0.99)
     );
-}
-
-async fn login(http: &Client, base: &str) -> String {
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "tws"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let t = r["token"].as_str().unwrap().to_owned();
-    http.post(format!("{base}/api/v1/auth/password"))
-        .bearer_auth(&t)
-        .json(&json!({"currentPassword": "tws", "newPassword": "bench-password-1"}))
-        .send()
-        .await
-        .unwrap();
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "bench-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().unwrap().to_owned()
 }
 
 /// The company, straight into the store; returns its users per domain.

@@ -13,6 +13,9 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark stops loudly on any failure
 
+mod common;
+
+use common::{login, post};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -223,51 +226,6 @@ async fn main() {
     let _ = stop.send(());
     db.drop_db().await;
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-async fn login(http: &Client, base: &str) -> String {
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "tws"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let t = r["token"].as_str().unwrap().to_owned();
-    let s = http
-        .post(format!("{base}/api/v1/auth/password"))
-        .bearer_auth(&t)
-        .json(&json!({"currentPassword": "tws", "newPassword": "benchmark-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(s.status().is_success());
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "benchmark-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().unwrap().to_owned()
-}
-
-async fn post(http: &Client, base: &str, path: &str, auth: &str, body: Value) -> Value {
-    let r = http
-        .post(format!("{base}{path}"))
-        .header("authorization", auth)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {v}");
-    v
 }
 
 async fn get(http: &Client, base: &str, path: &str, auth: &str) -> Value {

@@ -17,6 +17,9 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark stops loudly on any failure
 
+mod common;
+
+use common::{login, post};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -104,55 +107,6 @@ async fn run(backend: Backend, users: usize, concurrency: usize) {
     let _ = stop.send(());
     let _ = server.await;
     db.drop_db().await;
-}
-
-async fn login(http: &Client, base: &str) -> String {
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "tws"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let t = r["token"].as_str().unwrap().to_owned();
-    let s = http
-        .post(format!("{base}/api/v1/auth/password"))
-        .bearer_auth(&t)
-        .json(&json!({"currentPassword": "tws", "newPassword": "benchmark-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(s.status().is_success());
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"name": "tws", "password": "benchmark-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().unwrap().to_owned()
-}
-
-async fn post(http: &Client, base: &str, path: &str, auth: &str, body: Value) -> Value {
-    let r = http
-        .post(format!("{base}{path}"))
-        .header("authorization", auth)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let bytes = r.bytes().await.unwrap();
-    assert!(
-        status.is_success(),
-        "{path}: {status} {}",
-        String::from_utf8_lossy(&bytes)
-    );
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 /// Creates `users` users through the API at `base`, lists them page by page
