@@ -1,19 +1,28 @@
-//! Benchmark: reverse look-up through the HTTP API. A CSV directory of
-//! generated people (messy real-world formats) is created and synchronised
-//! through the API on SQLite, then concurrent clients look up the numbers
-//! as a PBX presents them for a fixed time; prints look-ups/s, latency
-//! percentiles and coverage (callers named / looked up). The restart figure
-//! is the time to load the domain's engine again from the store's derived
-//! keys (what the server does at start).
+//! Benchmark: reverse look-up through the HTTP API, with OpenLDAP measured
+//! in the same run. A CSV directory of generated people (messy real-world
+//! formats) is created and synchronised through the API on SQLite, then
+//! concurrent clients look up the numbers as a PBX presents them for a
+//! fixed time: first as the administrator (every directory of the domain),
+//! then as a Caller user to whom the directory is granted (guide 7.4.2).
+//! The same people are then loaded into a local slapd (back-mdb, the phone
+//! attributes indexed for equality) and the same presented numbers looked
+//! up on it by as many LDAP connections: look-ups/s, latency and callers
+//! named for both, and the ratio. The restart figure is the time to load
+//! the domain's engine again from the store's derived keys (what the
+//! server does at start).
 //!
-//!     cargo run --release -p twp-api --example bench_lookup -- [PEOPLE] [CLIENTS] [SECONDS]
+//!     cargo run --release -p twp-api --example bench_lookup -- [PEOPLE] [CLIENTS] [SECONDS] [--no-slapd]
 //!
-//! Target (issue 5): ≥ 60,000 look-ups/s on the 2-core machine. Clients and
-//! server share the process and the cores.
+//! Target (issue 5): ≥ 60,000 look-ups/s on the 2-core machine, twice what
+//! slapd serves. HTTP clients and server share the process and the cores;
+//! slapd runs alone while it is measured (the server is idle then).
 
 #![allow(clippy::unwrap_used)] // a benchmark stops loudly on any failure
 
 mod common;
+#[path = "../../connectors/tests/common/slapd.rs"]
+#[allow(dead_code)]
+mod slapd;
 
 use common::{login, post};
 use std::sync::Arc;
@@ -21,12 +30,206 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use twp_api::crypto::SecretBox;
 use twp_api::{ApiSettings, AppState, bootstrap};
-use twp_directory::generate::{Config, CsvEncoding, CsvSink, People, RecordSink};
+use twp_directory::generate::{Config, CsvEncoding, CsvSink, LdifSink, People, RecordSink};
 use twp_store::Backend;
 use twp_store::testing::TestDb;
+
+/// What a client reads of a look-up answer.
+#[derive(Deserialize)]
+struct Found {
+    found: bool,
+}
+
+/// Look-ups made by all clients in the measured time.
+struct Run {
+    latencies: Vec<Duration>,
+    named: u64,
+    seconds: u64,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.seconds as f64
+    }
+
+    fn print(&mut self, what: &str) {
+        self.latencies.sort();
+        let all = &self.latencies;
+        let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+        println!(
+            "{what}: {} in {} s = {:.0}/s; p50 {:?}, p99 {:?}; named {:.2} % of the presented numbers",
+            all.len(),
+            self.seconds,
+            self.rate(),
+            pct(0.5),
+            pct(0.99),
+            100.0 * self.named as f64 / all.len() as f64
+        );
+    }
+}
+
+/// Runs `clients` tasks calling `one` on the presented numbers in turn
+/// for `seconds`; `one` answers whether the caller was named.
+async fn measure<C, F, Fut>(
+    clients: Vec<C>,
+    presented: &Arc<Vec<String>>,
+    seconds: u64,
+    one: F,
+) -> Run
+where
+    C: Send + 'static,
+    F: Fn(&mut C, &str) -> Fut + Send + Sync + Copy + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let done = Arc::new(AtomicBool::new(false));
+    let n = clients.len();
+    let mut tasks = Vec::new();
+    for (c, mut client) in clients.into_iter().enumerate() {
+        let (presented, done) = (Arc::clone(presented), Arc::clone(&done));
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let (mut named, mut i) = (0u64, c);
+            while !done.load(Ordering::Relaxed) {
+                let number = &presented[i % presented.len()];
+                i += n;
+                let t = Instant::now();
+                let found = one(&mut client, number).await;
+                lat.push(t.elapsed());
+                named += u64::from(found);
+            }
+            (lat, named)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    done.store(true, Ordering::Relaxed);
+    let mut run = Run {
+        latencies: Vec::new(),
+        named: 0,
+        seconds,
+    };
+    for t in tasks {
+        let (l, n) = t.await.unwrap();
+        run.latencies.extend(l);
+        run.named += n;
+    }
+    run
+}
+
+/// HTTP look-ups with one token.
+async fn http_lookups(
+    http: &Client,
+    url: &str,
+    auth: &str,
+    clients: usize,
+    presented: &Arc<Vec<String>>,
+    seconds: u64,
+) -> Run {
+    let each = (0..clients)
+        .map(|_| (http.clone(), url.to_owned(), auth.to_owned()))
+        .collect();
+    measure(
+        each,
+        presented,
+        seconds,
+        |c: &mut (Client, String, String), n: &str| {
+            let req =
+                c.0.get(&c.1)
+                    .query(&[("number", n)])
+                    .header("authorization", &c.2);
+            async move {
+                req.send()
+                    .await
+                    .unwrap()
+                    .json::<Found>()
+                    .await
+                    .unwrap()
+                    .found
+            }
+        },
+    )
+    .await
+}
+
+/// The same presented numbers looked up live on slapd: an equality filter
+/// on every phone attribute, as a PBX integration querying LDAP would.
+async fn slapd_lookups(
+    people: usize,
+    clients: usize,
+    presented: &Arc<Vec<String>>,
+    seconds: u64,
+) -> Option<Run> {
+    if !std::path::Path::new(slapd::SLAPD).exists() {
+        println!("slapd: not installed (Debian package slapd): not measured");
+        return None;
+    }
+    let t = Instant::now();
+    let server = tokio::task::spawn_blocking(move || {
+        slapd::Slapd::start_indexed(
+            "telephoneNumber,mobile,homePhone,facsimileTelephoneNumber",
+            move |out| {
+                let mut sink = LdifSink::new(out, slapd::PEOPLE);
+                for p in People::new(config(people)) {
+                    for r in p.rows.iter().filter(|r| r.directory == 0) {
+                        sink.write(r).unwrap();
+                    }
+                }
+            },
+        )
+    })
+    .await
+    .unwrap();
+    println!(
+        "slapd: {people} people loaded with slapadd (phone attributes indexed), listening: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut conns = Vec::new();
+    for _ in 0..clients {
+        let (conn, mut ldap) = ldap3::LdapConnAsync::new(&server.url()).await.unwrap();
+        ldap3::drive!(conn);
+        ldap.simple_bind(slapd::ADMIN, slapd::ADMIN_PASSWORD)
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        conns.push(ldap);
+    }
+    let run = measure(
+        conns,
+        presented,
+        seconds,
+        |ldap: &mut ldap3::Ldap, n: &str| {
+            let n = ldap3::ldap_escape(n);
+            let filter = format!(
+                "(|(telephoneNumber={n})(mobile={n})(homePhone={n})(facsimileTelephoneNumber={n}))"
+            );
+            let mut ldap = ldap.clone();
+            async move {
+                let (entries, _) = ldap
+                    .search(slapd::PEOPLE, ldap3::Scope::OneLevel, &filter, ["cn"])
+                    .await
+                    .unwrap()
+                    .success()
+                    .unwrap();
+                !entries.is_empty()
+            }
+        },
+    )
+    .await;
+    drop(server);
+    Some(run)
+}
+
+fn config(people: usize) -> Config {
+    Config {
+        seed: 42,
+        people,
+        duplicate_share: 0.0,
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -34,12 +237,14 @@ async fn main() {
     let people: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let clients: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let seconds: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let with_slapd = !args.iter().any(|a| a == "--no-slapd");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "TWP look-up through the HTTP API — {people} people, {clients} clients, {seconds} s, {cores} cores"
     );
     println!(
-        "command: cargo run --release -p twp-api --example bench_lookup -- {people} {clients} {seconds}\n"
+        "command: cargo run --release -p twp-api --example bench_lookup -- {people} {clients} {seconds}{}\n",
+        if with_slapd { "" } else { " --no-slapd" }
     );
 
     // the CSV and the numbers as presented
@@ -50,12 +255,7 @@ async fn main() {
     {
         let out = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
         let mut sink = CsvSink::new(out, b';', CsvEncoding::Utf8).unwrap();
-        let config = Config {
-            seed: 42,
-            people,
-            duplicate_share: 0.0,
-        };
-        for p in People::new(config) {
+        for p in People::new(config(people)) {
             for r in p.rows.iter().filter(|r| r.directory == 0) {
                 sink.write(r).unwrap();
             }
@@ -175,55 +375,59 @@ async fn main() {
         t.elapsed().as_millis()
     );
 
-    // look-ups
+    // look-ups: the administrator, then a Caller user granted the directory
     let presented = Arc::new(presented);
-    let done = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let (http, base, auth, domain) = (http.clone(), base.clone(), auth.clone(), domain.clone());
-        let (presented, done) = (Arc::clone(&presented), Arc::clone(&done));
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let (mut named, mut i) = (0u64, c);
-            while !done.load(Ordering::Relaxed) {
-                let n = &presented[i % presented.len()];
-                i += clients;
-                let t = Instant::now();
-                let r: Value = http
-                    .get(format!("{base}{domain}/lookup"))
-                    .query(&[("number", n.as_str())])
-                    .header("authorization", &auth)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                lat.push(t.elapsed());
-                named += u64::from(r["found"] == true);
-            }
-            (lat, named)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    done.store(true, Ordering::Relaxed);
-    let (mut all, mut named) = (Vec::new(), 0);
-    for t in tasks {
-        let (l, n) = t.await.unwrap();
-        all.extend(l);
-        named += n;
-    }
-    all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    println!(
-        "look-ups: {} in {seconds} s = {:.0}/s; p50 {:?}, p99 {:?}; named {:.2} % of the presented numbers",
-        all.len(),
-        all.len() as f64 / seconds as f64,
-        pct(0.5),
-        pct(0.99),
-        100.0 * named as f64 / all.len() as f64
-    );
+    let url = format!("{base}{domain}/lookup");
+    let mut admin = http_lookups(&http, &url, &auth, clients, &presented, seconds).await;
+    admin.print("HTTP look-ups as the administrator");
+
+    let user = post(
+        &http,
+        &base,
+        &format!("/api/v1/companies/{cid}/users"),
+        &auth,
+        json!({"domainId": did, "userName": "caller", "password": "caller-password"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    post(
+        &http,
+        &base,
+        &format!("/api/v1/companies/{cid}/grants"),
+        &auth,
+        json!({"subject": {"type": "user", "id": user}, "objectType": "directory", "directoryId": id}),
+    )
+    .await;
+    let token = http
+        .post(format!("{base}/api/v1/user-auth/login"))
+        .json(&json!({"domain": "D", "userName": "caller", "password": "caller-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user_auth = format!("Bearer {token}");
+    let mut as_user = http_lookups(&http, &url, &user_auth, clients, &presented, seconds).await;
+    as_user.print("HTTP look-ups as a Caller user (directory granted)");
     let _ = stop.send(());
+
+    if let Some(mut ldap) = match with_slapd {
+        true => slapd_lookups(people, clients, &presented, seconds).await,
+        false => None,
+    } {
+        ldap.print(&format!("slapd look-ups ({clients} LDAP connections)"));
+        println!(
+            "ratio HTTP (user) / slapd: {:.2} (target ≥ 2); callers named: TWP {:.2} %, slapd {:.2} %",
+            as_user.rate() / ldap.rate(),
+            100.0 * as_user.named as f64 / as_user.latencies.len() as f64,
+            100.0 * ldap.named as f64 / ldap.latencies.len() as f64
+        );
+    }
     db.drop_db().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

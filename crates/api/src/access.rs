@@ -8,8 +8,10 @@
 //! domains, companies, licenses or parameters (`lib.rs`, `bump_access`);
 //! (2) the store's grant version is the one it was built at — grant writes
 //! bump it in their transaction on every node, and update the cached engine
-//! in place, so a series of grant writes does not rebuild; (3) the day has
-//! not changed (a license expires at midnight).
+//! in place, so a series of grant writes does not rebuild; the version is
+//! read from the store at most once a second (another node's grant write
+//! is seen within that time); (3) the day has not changed (a license
+//! expires at midnight).
 //!
 //! Without a valid license in force every application has 0 seats.
 //!
@@ -21,6 +23,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use twp_access::authz::{Engine, GrantError, SeatLimits};
@@ -89,7 +92,14 @@ struct Stamp {
 pub struct EngineCache {
     generation: AtomicU64,
     slot: Mutex<Option<(Stamp, Arc<Engine>)>>,
+    /// The store's grant version as last read or written, and when.
+    version_seen: Mutex<Option<(i64, Instant)>>,
 }
+
+/// How long the store's grant version is believed without reading it: a
+/// grant write of this process updates it at once, another node's is seen
+/// within this time.
+const GRANT_VERSION_RECHECK: Duration = Duration::from_secs(1);
 
 impl EngineCache {
     /// Marks every cached engine stale: called after a write that may
@@ -98,12 +108,29 @@ impl EngineCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// The write generation: it moves after every write that may change
+    /// users, groups, members, domains, companies or the license.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     fn stamp(&self, grant_version: i64) -> Stamp {
         Stamp {
             generation: self.generation.load(Ordering::SeqCst),
             grant_version,
             day: Date::today().days_since_epoch(),
         }
+    }
+
+    fn recent_version(&self) -> Option<i64> {
+        let seen = self.version_seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.filter(|(_, at)| at.elapsed() < GRANT_VERSION_RECHECK)
+            .map(|(v, _)| v)
+    }
+
+    fn saw_version(&self, version: i64) {
+        let mut seen = self.version_seen.lock().unwrap_or_else(|p| p.into_inner());
+        *seen = Some((version, Instant::now()));
     }
 
     fn get(&self, want: Stamp) -> Option<Arc<Engine>> {
@@ -134,15 +161,30 @@ impl EngineCache {
 }
 
 /// The engine for reading (checks, explain, usage): the cached one when
-/// current, else rebuilt and cached.
-pub async fn engine(st: &AppState, c: &mut AnyConnection) -> Result<Arc<Engine>, ApiError> {
+/// current, else rebuilt and cached. Touches the store only to read the
+/// grant version (at most once per [`GRANT_VERSION_RECHECK`]) or to
+/// rebuild.
+pub async fn engine(st: &AppState) -> Result<Arc<Engine>, ApiError> {
     // The stamp is read before the data: a write landing in between makes
     // the stamp stale, never the cache wrong.
-    let stamp = st.engines.stamp(twp_store::grants::version(&mut *c).await?);
+    let (version, conn) = match st.engines.recent_version() {
+        Some(v) => (v, None),
+        None => {
+            let mut c = st.store.read().await?;
+            let v = twp_store::grants::version(&mut c).await?;
+            st.engines.saw_version(v);
+            (v, Some(c))
+        }
+    };
+    let stamp = st.engines.stamp(version);
     if let Some(e) = st.engines.get(stamp) {
         return Ok(e);
     }
-    let e = Arc::new(build(st, c).await?);
+    let mut c = match conn {
+        Some(c) => c,
+        None => st.store.read().await?,
+    };
+    let e = Arc::new(build(st, &mut c).await?);
     st.engines.put(stamp, Arc::clone(&e));
     Ok(e)
 }
@@ -179,6 +221,7 @@ pub struct GrantWrite {
 impl GrantWrite {
     /// Caches the updated engine once the write is committed.
     pub fn done(self, st: &AppState) {
+        st.engines.saw_version(self.after.grant_version);
         st.engines.put(self.after, Arc::new(self.engine));
     }
 }

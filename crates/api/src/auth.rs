@@ -1,19 +1,19 @@
-//! Administrator sessions: bearer tokens checked against the store, and
+//! Administrator sessions: bearer tokens checked against the store (through
+//! the session cache, `sessions.rs`), and
 //! boot mode — an administrator whose password must change may call nothing
 //! but the password change, `me` and logout.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use twp_domain::{Administrator, CompanyId};
-use twp_store::admins;
 
 use crate::AppState;
 use crate::crypto::token_hash;
 use crate::error::ApiError;
+use crate::sessions::{Principal, password_change_required};
 
 /// A logged-in administrator, whatever the state of its password.
 pub struct Session {
@@ -70,15 +70,16 @@ impl FromRequestParts<AppState> for Session {
             )
         })?;
         let hash = token_hash(token);
-        let mut c = state.store.read().await?;
-        let (admin, expires_at) = admins::session(&mut c, &hash)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("session expired or unknown: log in again"))?;
-        Ok(Session {
-            admin,
-            token_hash: hash,
-            expires_at,
-        })
+        match crate::sessions::principal(state, &hash).await?.as_deref() {
+            Some(Principal::Admin { admin, expires_at }) => Ok(Session {
+                admin: admin.clone(),
+                token_hash: hash,
+                expires_at: *expires_at,
+            }),
+            _ => Err(ApiError::unauthorized(
+                "session expired or unknown: log in again",
+            )),
+        }
     }
 }
 
@@ -88,15 +89,7 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let s = Session::from_request_parts(parts, state).await?;
         if s.admin.must_change_password {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "password_change_required",
-                format!(
-                    "administrator '{}' still has its initial password (boot mode): change it with \
-                     POST /api/v1/auth/password {{\"currentPassword\", \"newPassword\"}} before anything else",
-                    s.admin.name
-                ),
-            ));
+            return Err(password_change_required(&s.admin.name));
         }
         Ok(Admin(s))
     }

@@ -17,6 +17,7 @@ mod metrics;
 pub mod reach;
 mod routes;
 pub mod scenario;
+pub mod sessions;
 mod state;
 mod tickets;
 pub mod user_auth;
@@ -242,9 +243,16 @@ const ACCESS_NEUTRAL: &[&str] = &[
     "/sessions",
 ];
 
+/// Write requests that may end a session or change an administrator:
+/// logins and logouts, password changes, administrator writes, user
+/// session revocation.
+const SESSION_ENDING: &[&str] = &["/auth/", "/user-auth/", "/admins", "/sessions"];
+
 /// Marks the cached access engine stale after every successful write
 /// request, except those known not to concern it: a new endpoint is
-/// covered by default (at the cost of a rebuild), never forgotten.
+/// covered by default (at the cost of a rebuild), never forgotten. Marks
+/// the cached sessions stale after a write that may end one (a user's
+/// cached session also follows the access engine's generation).
 async fn bump_access(
     axum::extract::State(st): axum::extract::State<AppState>,
     req: axum::extract::Request,
@@ -254,10 +262,18 @@ async fn bump_access(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    let neutral = ACCESS_NEUTRAL.iter().any(|p| req.uri().path().contains(p));
+    let path = req.uri().path();
+    let neutral = ACCESS_NEUTRAL.iter().any(|p| path.contains(p));
+    // a login ends no session
+    let ending = SESSION_ENDING.iter().any(|p| path.contains(p)) && !path.ends_with("/login");
     let resp = next.run(req).await;
-    if write && !neutral && resp.status().is_success() {
-        st.engines.bump();
+    if write && resp.status().is_success() {
+        if !neutral {
+            st.engines.bump();
+        }
+        if ending {
+            st.sessions.sessions_may_have_ended();
+        }
     }
     resp
 }

@@ -4,17 +4,16 @@
 //! go through the same code; the only difference is what `Reach` lets by.
 
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use twp_domain::{CompanyId, DomainId};
-use twp_store::user_sessions::{self, UserSession};
-use twp_store::{admins, users};
+use twp_store::user_sessions::UserSession;
 
 use crate::AppState;
 use crate::auth::{Admin, Session};
 use crate::crypto::token_hash;
 use crate::error::ApiError;
+use crate::sessions::{Principal, password_change_required};
 
 pub enum Reach {
     Admin(Admin),
@@ -30,29 +29,23 @@ impl Reach {
     /// The session behind a token hash: an administrator's (out of boot
     /// mode) or a user's.
     pub async fn from_token_hash(st: &AppState, hash: &str) -> Result<Reach, ApiError> {
-        let mut c = st.store.read().await?;
-        if let Some((admin, expires_at)) = admins::session(&mut c, hash).await? {
-            if admin.must_change_password {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "password_change_required",
-                    "change the initial password first",
-                ));
-            }
-            return Ok(Reach::Admin(Admin(Session {
-                admin,
-                token_hash: hash.to_owned(),
-                expires_at,
-            })));
-        }
-        let session = user_sessions::session(&mut c, hash)
+        let found = crate::sessions::principal(st, hash)
             .await?
             .ok_or_else(|| ApiError::unauthorized("session expired or unknown: log in again"))?;
-        let user = users::get(&mut c, session.company, session.user).await?;
-        Ok(Reach::User {
-            numbers: user.devices.into_iter().map(|d| d.data.number).collect(),
-            session,
-            token_hash: hash.to_owned(),
+        Ok(match &*found {
+            Principal::Admin { admin, .. } if admin.must_change_password => {
+                return Err(password_change_required(&admin.name));
+            }
+            Principal::Admin { admin, expires_at } => Reach::Admin(Admin(Session {
+                admin: admin.clone(),
+                token_hash: hash.to_owned(),
+                expires_at: *expires_at,
+            })),
+            Principal::User { session, numbers } => Reach::User {
+                session: session.clone(),
+                numbers: numbers.clone(),
+                token_hash: hash.to_owned(),
+            },
         })
     }
 

@@ -78,6 +78,8 @@ pub struct AppState {
     pub engines: Arc<crate::access::EngineCache>,
     /// Users import runs in progress (issue 7).
     pub imports: Arc<crate::imports::ImportRunner>,
+    /// Who is behind each bearer token, kept between requests.
+    pub sessions: Arc<crate::sessions::SessionCache>,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
             trusted_keys: Arc::new(Vec::new()),
             engines: Arc::new(crate::access::EngineCache::default()),
             imports: Arc::new(crate::imports::ImportRunner::default()),
+            sessions: Arc::new(crate::sessions::SessionCache::default()),
         }
     }
 

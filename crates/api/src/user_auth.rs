@@ -16,13 +16,14 @@ use axum::http::request::Parts;
 use twp_access::auth::{AuthMethods, LdapBindSettings, LdapSecurity};
 use twp_access::params::{UserScope, Value};
 use twp_domain::{CompanyId, GroupId, UserId};
-use twp_store::user_sessions::{self, UserSession};
+use twp_store::user_sessions::UserSession;
 use twp_store::{AnyConnection, parameters};
 
 use crate::AppState;
 use crate::crypto::token_hash;
 use crate::error::ApiError;
 use crate::routes::parameters::param_store_for;
+use crate::sessions::Principal;
 
 /// A logged-in user (live session, user enabled).
 pub struct UserPrincipal {
@@ -48,18 +49,15 @@ impl FromRequestParts<AppState> for UserPrincipal {
             )
         })?;
         let hash = token_hash(token);
-        let mut c = state.store.read().await?;
-        let session = user_sessions::session(&mut c, &hash)
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "user session expired, revoked or unknown (or the user is disabled): log in again",
-                )
-            })?;
-        Ok(UserPrincipal {
-            session,
-            token_hash: hash,
-        })
+        match crate::sessions::principal(state, &hash).await?.as_deref() {
+            Some(Principal::User { session, .. }) => Ok(UserPrincipal {
+                session: session.clone(),
+                token_hash: hash,
+            }),
+            _ => Err(ApiError::unauthorized(
+                "user session expired, revoked or unknown (or the user is disabled): log in again",
+            )),
+        }
     }
 }
 

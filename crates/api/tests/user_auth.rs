@@ -24,6 +24,7 @@ both_backends!(
     lockout_and_disabled_user,
     sessions_listed_and_revoked_by_admin,
     ambiguous_domain_needs_company,
+    remembered_sessions_follow_every_change,
 );
 
 fn settings() -> ApiSettings {
@@ -227,6 +228,9 @@ async fn lockout_and_disabled_user(app: &App) {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let eve_token = r.body["token"].as_str().unwrap().to_owned();
+    // used once, so that the server remembers the session
+    let r = app.get("/api/v1/user-auth/whoami", &eve_token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // The lock-out is audited in the company's log.
     let r = app.get(&format!("/api/v1/audit?companyId={cid}"), &t).await;
     assert!(r.text.contains("user_lockout"), "{}", r.text);
@@ -251,6 +255,93 @@ async fn lockout_and_disabled_user(app: &App) {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     assert_eq!(r.body["code"], "user_disabled");
+}
+
+/// The server remembers sessions between requests (`sessions.rs`): every
+/// change that ends a session or narrows what it reaches takes effect on
+/// the very next request of a session already used.
+async fn remembered_sessions_follow_every_change(app: &App) {
+    let t = app.super_token().await;
+    let (a, ad) = app.company(&t, "ACME", &["Paris"]).await;
+    let (b, _) = app.company(&t, "Globex", &["Rome"]).await;
+    let scoped = app.scoped_admin(&t, "ann", a).await;
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{a}"), &scoped)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = app.get("/api/v1/admins", &t).await;
+    let ann = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "ann")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    // The scope moves from ACME to Globex: ACME is gone at once.
+    let r = app
+        .patch(
+            &format!("/api/v1/admins/{ann}"),
+            &t,
+            json!({"companyIds": [b]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{a}"), &scoped)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{b}"), &scoped)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Deleted: its session ends at once.
+    let r = app.delete(&format!("/api/v1/admins/{ann}"), &t).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    assert_eq!(
+        app.get(&format!("/api/v1/companies/{b}"), &scoped)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A user deleted: its session ends at once.
+    let zoe = user_with_password(app, &t, a, ad[0], "zoe", "zoe-pass-12").await;
+    let r = user_login(
+        app,
+        json!({"domain": "Paris", "userName": "zoe", "password": "zoe-pass-12"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let zt = r.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &zt).await.status,
+        StatusCode::OK
+    );
+    let r = app
+        .delete(&format!("/api/v1/companies/{a}/users/{zoe}"), &t)
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &zt).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The super user logs out: the token is dead at once.
+    assert_eq!(app.get("/api/v1/admins", &t).await.status, StatusCode::OK);
+    let r = app.post("/api/v1/auth/logout", &t, json!({})).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    assert_eq!(
+        app.get("/api/v1/admins", &t).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn sessions_listed_and_revoked_by_admin(app: &App) {

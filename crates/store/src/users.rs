@@ -389,17 +389,26 @@ pub async fn create_recorded(
     data: &UserData,
     secrets: UserSecrets,
     devices: &[(DeviceData, DeviceSecrets)],
-    audit: impl FnOnce(&User) -> AuditEntry,
+    audit: impl FnOnce(&User) -> AuditEntry + Send + 'static,
     keys: CreatedIdKeys,
 ) -> Result<User, StoreError> {
     if store.backend() == Backend::Postgres {
-        let mut tx = store.begin().await?;
-        let user = create(&mut tx, company, data, secrets, devices).await?;
-        let mut entry = audit(&user);
-        entry.object_id = Some(user.id.0.to_string());
-        crate::audit::record(&mut tx, &entry).await?;
-        tx.commit().await?;
-        return Ok(user);
+        // The transaction runs in a task of its own: a caller that goes
+        // away (an HTTP client hanging up drops the handler's future) must
+        // not cut it between two statements, leaving the connection with a
+        // half-read reply; it ends, committed or rolled back, either way.
+        let (store, data, devices) = (store.clone(), data.clone(), devices.to_vec());
+        return tokio::spawn(async move {
+            let mut tx = store.begin().await?;
+            let user = create(&mut tx, company, &data, secrets, &devices).await?;
+            let mut entry = audit(&user);
+            entry.object_id = Some(user.id.0.to_string());
+            crate::audit::record(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(user)
+        })
+        .await
+        .map_err(|e| StoreError::Script(format!("user creation task: {e}")))?;
     }
     let now = now_ms();
     let mut user = unsaved_user(company, data, &secrets, devices, now);

@@ -153,7 +153,7 @@ async fn create(
             vm_password: SecretChange::Set("sealed-vm".into()),
         },
         &devices,
-        |u| entry(c, u),
+        move |u| entry(c, u),
         KEYS,
     )
     .await
@@ -302,8 +302,15 @@ async fn dropped_creation_is_all_or_nothing(db: &TestDb) {
             _ = give_up => {}
         }
     }
-    // every creation is whole or absent
-    let mut r = db.store.read().await.unwrap();
+    // every creation is whole or absent; a creation whose caller gave up
+    // may still be committing: read users and entries in one snapshot
+    let mut r = db.store.begin().await.unwrap();
+    if db.store.backend() == Backend::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *r)
+            .await
+            .unwrap();
+    }
     let us = users::list(
         &mut r,
         c,

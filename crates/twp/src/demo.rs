@@ -664,14 +664,14 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(license.body.seats_of(Application::Caller), DEMO_SEATS);
-        let engine = twp_api::access::engine(&state, &mut c).await.unwrap();
+        drop(c);
+        let engine = twp_api::access::engine(&state).await.unwrap();
         let caller = Object::Application(Application::Caller);
         // Users 1 (jdupont, Paris) and 9 (abernard, Lyon) hold Caller via "All".
         assert!(engine.check(UserId(1), &caller));
         assert!(engine.check(UserId(9), &caller));
         // The other company's users do not.
         assert!(!engine.check(UserId(13), &caller));
-        drop(c);
         store.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }

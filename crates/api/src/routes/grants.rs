@@ -385,10 +385,13 @@ pub async fn explain(
 ) -> ApiResult<Json<Vec<AccessDto>>> {
     let cid = a.company(company)?;
     let kind = object_kind(&q.object_type)?;
-    let mut tx = st.store.begin().await?;
-    grants::home(&mut tx, cid, Principal::User(UserId(user))).await?;
-    let engine = engine(&st, &mut tx).await?;
-    tx.commit().await?;
+    grants::home(
+        &mut *st.store.read().await?,
+        cid,
+        Principal::User(UserId(user)),
+    )
+    .await?;
+    let engine = engine(&st).await?;
     Ok(Json(
         engine
             .visible(UserId(user), kind)

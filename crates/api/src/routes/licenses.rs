@@ -150,9 +150,7 @@ pub async fn load(
     responses((status = 200, body = Vec<SeatsDto>), (status = 403, body = ErrorBody)))]
 pub async fn usage(State(st): State<AppState>, a: Admin) -> ApiResult<Json<Vec<SeatsDto>>> {
     a.require_super_user()?;
-    let mut tx = st.store.begin().await?;
-    let engine = engine(&st, &mut tx).await?;
-    tx.commit().await?;
+    let engine = engine(&st).await?;
     Ok(Json(
         engine
             .seat_usage()

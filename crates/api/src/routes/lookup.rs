@@ -134,8 +134,7 @@ async fn readable(st: &AppState, r: &Reach) -> ApiResult<Option<Vec<DirectoryId>
     let Reach::User { session, .. } = r else {
         return Ok(None);
     };
-    let mut c = st.store.read().await?;
-    let engine = crate::access::engine(st, &mut c).await?;
+    let engine = crate::access::engine(st).await?;
     Ok(Some(
         engine
             .visible(session.user, ObjectKind::Directory)

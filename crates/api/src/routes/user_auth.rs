@@ -420,8 +420,8 @@ pub async fn whoami(State(st): State<AppState>, u: UserPrincipal) -> ApiResult<J
     let company = companies::get(&mut c, s.company).await?;
     let groups = user_sessions::groups_of(&mut c, s.company, s.user).await?;
     let params = auth_params(&mut c, s.company, s.user, st.settings.ldap_timeout).await?;
-    let engine = crate::access::engine(&st, &mut c).await?;
     drop(c);
+    let engine = crate::access::engine(&st).await?;
     let applications = Application::ALL
         .iter()
         .filter(|a| engine.check(s.user, &Object::Application(**a)))

@@ -64,15 +64,16 @@ pub async fn create(
     } else {
         validate::new_user(&input, &secrets)?
     };
+    let who = a.who().clone();
     let user = users::create_recorded(
         &st.store,
         cid,
         &data,
         user_secrets,
         &devices,
-        |u| {
+        move |u| {
             entry(
-                a.who(),
+                &who,
                 Change::new("create", "user", u.id.0)
                     .company(cid)
                     .name(&u.data.user_name)

@@ -14,7 +14,7 @@ pub const SUFFIX: &str = "dc=example,dc=com";
 pub const PEOPLE: &str = "ou=people,dc=example,dc=com";
 pub const ADMIN: &str = "cn=admin,dc=example,dc=com";
 pub const ADMIN_PASSWORD: &str = "admin-secret";
-const SLAPD: &str = "/usr/sbin/slapd";
+pub const SLAPD: &str = "/usr/sbin/slapd";
 const SLAPADD: &str = "/usr/sbin/slapadd";
 
 pub struct Slapd {
@@ -56,6 +56,16 @@ impl Slapd {
     /// Like [`Self::start`]; with `tls`, a self-signed certificate for
     /// 127.0.0.1 (openssl), StartTLS on the plain port and an `ldaps://` port.
     pub fn start_with(tls: bool, write_entries: impl FnOnce(&mut dyn Write)) -> Self {
+        Self::start_full(tls, "", write_entries)
+    }
+
+    /// Like [`Self::start`], with equality indexes on `attributes` too
+    /// (comma-separated), as a site serving look-ups would have.
+    pub fn start_indexed(attributes: &str, write_entries: impl FnOnce(&mut dyn Write)) -> Self {
+        Self::start_full(false, attributes, write_entries)
+    }
+
+    fn start_full(tls: bool, indexed: &str, write_entries: impl FnOnce(&mut dyn Write)) -> Self {
         ensure_installed();
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -107,8 +117,14 @@ impl Slapd {
                  rootpw {ADMIN_PASSWORD}\n\
                  directory {d}/data\n\
                  index objectClass eq\n\
-                 index uid eq\n",
-                d = dir.display()
+                 index uid eq\n\
+                 {extra}",
+                d = dir.display(),
+                extra = if indexed.is_empty() {
+                    String::new()
+                } else {
+                    format!("index {indexed} eq\n")
+                }
             ),
         )
         .unwrap();
