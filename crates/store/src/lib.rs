@@ -11,6 +11,7 @@
 pub mod admins;
 pub mod audit;
 pub mod companies;
+mod creations;
 pub mod dialplans;
 pub mod directories;
 pub mod domains;

@@ -1,4 +1,5 @@
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -76,6 +77,9 @@ pub struct Store {
     backend: Backend,
     reader: AnyPool,
     writer: AnyPool,
+    /// SQLite: the queue of user creations committed in groups, started
+    /// at the first creation (`creations.rs`).
+    creations: Arc<OnceLock<crate::creations::Queue>>,
 }
 
 impl Store {
@@ -106,6 +110,7 @@ impl Store {
                     backend,
                     reader,
                     writer,
+                    creations: Arc::default(),
                 }
             }
             Backend::Postgres => {
@@ -122,6 +127,7 @@ impl Store {
                     backend,
                     reader: pool.clone(),
                     writer: pool,
+                    creations: Arc::default(),
                 }
             }
         };
@@ -142,6 +148,18 @@ impl Store {
     /// own transaction (`script.rs`).
     pub(crate) async fn writer(&self) -> Result<Conn, StoreError> {
         Ok(self.writer.acquire().await?)
+    }
+
+    /// The queue of SQLite user creations, its task started on first use
+    /// (in the caller's runtime). The task holds a store without a queue:
+    /// it ends when the last handle of this one is dropped.
+    pub(crate) fn creations(&self) -> &crate::creations::Queue {
+        self.creations.get_or_init(|| {
+            crate::creations::start(Store {
+                creations: Arc::default(),
+                ..self.clone()
+            })
+        })
     }
 
     /// A connection for reads; it sees committed data only.

@@ -379,8 +379,9 @@ pub struct CreatedIdKeys {
 ///
 /// `audit` is given the user as it will be stored, its `object_id` is set to
 /// the user's id and its `after` JSON receives the assigned ids at `keys`.
-/// On SQLite the whole transaction is one script sent to the writer
-/// connection's thread in one trip (see `script.rs`); on PostgreSQL it is
+/// On SQLite the creation joins the creations waiting for the single writer
+/// and is committed with them, each one still all or nothing (see
+/// `creations.rs` and `script.rs`); on PostgreSQL it is
 /// the usual statement-by-statement transaction, the audit entry built from
 /// the stored user.
 pub async fn create_recorded(
@@ -413,86 +414,80 @@ pub async fn create_recorded(
     let now = now_ms();
     let mut user = unsaved_user(company, data, &secrets, devices, now);
     let entry = audit(&user);
-    let sql = create_script(devices.len());
-    let mut q = bind_user(sqlx::query(&sql), company, data, secrets, now);
-    for (d, s) in devices {
-        q = bind_device(q, d, s.clone(), now);
-    }
-    // the audit entry's values, then the JSON paths of the ids
-    q = q
-        .bind(entry.at)
-        .bind(entry.admin_id)
-        .bind(entry.admin_name)
-        .bind(entry.company_id.map(|c| c.0))
-        .bind(entry.action)
-        .bind(entry.object_type)
-        .bind(entry.object_name)
-        .bind(entry.before)
-        .bind(entry.after)
-        .bind(json_key(keys.user_id));
-    for i in 0..devices.len() {
-        q = q.bind(json_path_at(keys.devices, i, keys.device_id));
-    }
-    // A long list of devices gets a text of its own: keep it out of the
-    // statement cache.
-    let q = q.persistent(devices.len() <= CACHED_DEVICE_COUNTS);
-    // Each insert returns one row, its id: the rows received before a
-    // failure tell which statement failed (0: the user, 1..: the devices,
-    // then the audit entry).
-    let rows = crate::script::run_sqlite(store, q)
-        .await
-        .map_err(|e| match e.rows_before {
-            0 => user_insert_error(e.error),
-            n if n <= devices.len() => at_device(StoreError::classify(e.error), n - 1),
-            _ => StoreError::classify(e.error),
-        })?;
-    if rows.len() != 2 + devices.len() {
-        return Err(StoreError::Script(format!(
-            "user creation returned {} ids for 1 user, {} devices and 1 audit entry",
-            rows.len(),
-            devices.len()
-        )));
-    }
-    let id: i64 = rows[0].try_get(0)?;
-    let device_ids = rows[1..=devices.len()]
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<Vec<i64>, _>>()?;
-    set_ids(&mut user, id, &device_ids);
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = crate::creations::Job {
+        company,
+        data: data.clone(),
+        secrets,
+        devices: devices.to_vec(),
+        entry,
+        keys,
+        now,
+        reply,
+    };
+    let stopped = || StoreError::Script("the SQLite creation task has stopped".into());
+    store.creations().send(job).map_err(|_| stopped())?;
+    let ids = answer.await.map_err(|_| stopped())??;
+    let (&id, device_ids) = ids
+        .split_first()
+        .ok_or_else(|| StoreError::Script("a user creation returned no id".into()))?;
+    set_ids(&mut user, id, device_ids);
     Ok(user)
 }
 
-/// Device counts whose creation script stays in the statement cache.
-const CACHED_DEVICE_COUNTS: usize = 4;
+/// Parameters one creation binds: the user, each device, the audit
+/// entry's values and the JSON paths of the ids.
+pub(crate) fn creation_params(devices: usize) -> usize {
+    USER_PARAMS + devices * (DEVICE_PARAMS + 1) + AUDIT_PARAMS + 1
+}
 
-/// The SQLite script of [`create_recorded`]: `BEGIN IMMEDIATE`, the user,
-/// each device, the audit entry, `COMMIT`. Parameters are numbered across
-/// the whole script (sqlx binds `$n` by its number in every statement).
+/// Values of the audit entry bound by [`bind_creation`].
+const AUDIT_PARAMS: usize = 9;
+
+/// The SQLite script of a group of creations (`creations.rs`): `BEGIN
+/// IMMEDIATE`, for each creation the user, each device and the audit entry
+/// (one row returned by each), `COMMIT`. Parameters are numbered across the
+/// whole script (sqlx binds `$n` by its number in every statement).
+pub(crate) fn group_script(devices: &[usize]) -> String {
+    let mut s = String::from("BEGIN IMMEDIATE;\n");
+    let mut first = 1;
+    for &d in devices {
+        creation_statements(&mut s, d, first);
+        first += creation_params(d);
+    }
+    s.push_str("COMMIT");
+    s
+}
+
+/// One creation's statements, its parameters numbered from `first`.
 /// Devices and the audit entry find the new user by its unique name in its
 /// domain, and the audit entry finds each device by its unique number.
-fn create_script(devices: usize) -> String {
-    let mut s = format!(
-        "BEGIN IMMEDIATE;\nINSERT INTO users ({USER_COLUMNS}) VALUES ({}) RETURNING id;\n",
-        user_values(1)
-    );
-    // $2 is the domain, $4 the user name key, $1 the company
-    let user = "(SELECT id FROM users WHERE domain_id = $2 AND user_name_key = $4)";
-    let mut next = USER_PARAMS + 1;
+fn creation_statements(s: &mut String, devices: usize, first: usize) {
+    let p = |i: usize| format!("${}", first - 1 + i);
+    s.push_str(&format!(
+        "INSERT INTO users ({USER_COLUMNS}) VALUES ({}) RETURNING id;\n",
+        user_values(first)
+    ));
+    // the user's company, domain and name key are its parameters 1, 2, 4
+    let (company, domain, name_key) = (p(1), p(2), p(4));
+    let user =
+        format!("(SELECT id FROM users WHERE domain_id = {domain} AND user_name_key = {name_key})");
+    let mut next = first + USER_PARAMS;
     let mut numbers = Vec::with_capacity(devices);
     for _ in 0..devices {
         s.push_str(&format!(
             "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ({}) RETURNING id;\n",
-            device_values(user, "$2", "$1", next)
+            device_values(&user, &domain, &company, next)
         ));
         numbers.push(next); // the device's number is its first parameter
         next += DEVICE_PARAMS;
     }
     let a = next; // audit values: at, admin_id, admin_name, company_id, action, object_type, object_name, before, after
-    let path = a + 9;
+    let path = a + AUDIT_PARAMS;
     let mut after = format!("json_set(${}, ${path}, u.id", a + 8);
     for (i, n) in numbers.iter().enumerate() {
         after.push_str(&format!(
-            ", ${}, (SELECT id FROM devices WHERE domain_id = $2 AND number = ${n})",
+            ", ${}, (SELECT id FROM devices WHERE domain_id = {domain} AND number = ${n})",
             path + 1 + i
         ));
     }
@@ -501,7 +496,7 @@ fn create_script(devices: usize) -> String {
         "INSERT INTO audit_log (at, admin_id, admin_name, company_id, action, object_type, object_id, \
              object_name, before_json, after_json)\n\
          SELECT ${a}, ${}, ${}, ${}, ${}, ${}, CAST(u.id AS TEXT), ${}, ${}, {after}\n\
-         FROM users u WHERE u.domain_id = $2 AND u.user_name_key = $4 RETURNING id;\nCOMMIT",
+         FROM users u WHERE u.domain_id = {domain} AND u.user_name_key = {name_key} RETURNING id;\n",
         a + 1,
         a + 2,
         a + 3,
@@ -510,7 +505,40 @@ fn create_script(devices: usize) -> String {
         a + 6,
         a + 7,
     ));
-    s
+}
+
+/// Binds one creation's parameters in the order of [`creation_statements`].
+pub(crate) fn bind_creation<'q>(q: AnyQuery<'q>, job: &'q crate::creations::Job) -> AnyQuery<'q> {
+    let mut q = bind_user(q, job.company, &job.data, job.secrets.clone(), job.now);
+    for (d, sec) in &job.devices {
+        q = bind_device(q, d, sec.clone(), job.now);
+    }
+    let e = &job.entry;
+    q = q
+        .bind(e.at)
+        .bind(e.admin_id)
+        .bind(&e.admin_name)
+        .bind(e.company_id.map(|c| c.0))
+        .bind(&e.action)
+        .bind(&e.object_type)
+        .bind(&e.object_name)
+        .bind(&e.before)
+        .bind(&e.after)
+        .bind(json_key(job.keys.user_id));
+    for i in 0..job.devices.len() {
+        q = q.bind(json_path_at(job.keys.devices, i, job.keys.device_id));
+    }
+    q
+}
+
+/// The error of a creation's statement `within` (0: the user, 1..: its
+/// devices, then the audit entry).
+pub(crate) fn creation_error(e: sqlx::Error, within: usize, devices: usize) -> StoreError {
+    match within {
+        0 => user_insert_error(e),
+        n if n <= devices => at_device(StoreError::classify(e), n - 1),
+        _ => StoreError::classify(e),
+    }
 }
 
 /// An SQLite JSON path to a key of the top object (`$."key"`).

@@ -30,6 +30,7 @@ both_backends!(
     creation_and_its_entry_land_together,
     refused_creation_leaves_nothing,
     dropped_creation_is_all_or_nothing,
+    concurrent_creations_each_stand_alone,
 );
 
 const KEYS: CreatedIdKeys = CreatedIdKeys {
@@ -342,4 +343,99 @@ async fn dropped_creation_is_all_or_nothing(db: &TestDb) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// Creations arriving together (on SQLite they are committed in groups,
+/// `creations.rs`) each stand alone: one that breaks a rule gets its own
+/// error and leaves nothing, the others land whole with their entries.
+async fn concurrent_creations_each_stand_alone(db: &TestDb) {
+    let (c, d) = setup(db, "A").await;
+    let (other, _) = setup(db, "B").await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..150u32 {
+        // every 10th takes the name of the one before, every 15th the
+        // number of the first, one names a domain of another company
+        let name = if i % 10 == 9 {
+            format!("u{}", i - 1)
+        } else {
+            format!("u{i}")
+        };
+        let number = if i % 15 == 14 {
+            "5000".to_owned()
+        } else {
+            format!("{}", 5000 + i)
+        };
+        let company = if i == 77 { other } else { c };
+        let store = db.store.clone();
+        set.spawn(async move {
+            let devices = vec![(device(&number), DeviceSecrets::default())];
+            let r = users::create_recorded(
+                &store,
+                company,
+                &user(d, &name),
+                UserSecrets::default(),
+                &devices,
+                move |u| entry(company, u),
+                KEYS,
+            )
+            .await;
+            (i, r)
+        });
+    }
+    let mut created = Vec::new();
+    let (mut names, mut numbers, mut domains) = (0, 0, 0);
+    while let Some(joined) = set.join_next().await {
+        match joined.unwrap() {
+            (_, Ok(u)) => created.push(u),
+            (
+                i,
+                Err(StoreError::Conflict {
+                    field: "userName", ..
+                }),
+            ) if i % 10 == 9 || i % 10 == 8 => names += 1,
+            (
+                i,
+                Err(StoreError::Conflict {
+                    field: "devices[0].number",
+                    ..
+                }),
+            ) if i % 15 == 14 || i == 0 => numbers += 1,
+            (
+                77,
+                Err(StoreError::InvalidReference {
+                    field: "domainId", ..
+                }),
+            ) => domains += 1,
+            (i, other) => panic!("creation {i}: {other:?}"),
+        }
+    }
+    // 15 names taken twice: one of each pair refused; number 5000 wanted
+    // by u0, u14, u44, u74, u104, u134 and by u29, u59… of the pairs: one
+    // holds it, the others are refused (20 refusals in creation order, 21
+    // if a pair's second came first and took it); one foreign domain
+    assert_eq!(domains, 1);
+    assert_eq!(created.len() + names + numbers + domains, 150);
+    assert!(
+        (20..=21).contains(&(names + numbers)),
+        "names {names}, numbers {numbers}"
+    );
+    let (users, devices, entries) = counts(db, c).await;
+    assert_eq!(
+        (users, devices, entries),
+        (created.len(), created.len(), created.len())
+    );
+    // every entry carries the ids the database gave
+    let mut r = db.store.read().await.unwrap();
+    let entries = audit_entries(&mut r, c).await;
+    for u in &created {
+        let e = entries
+            .iter()
+            .find(|e| e.object_id.as_deref() == Some(u.id.0.to_string().as_str()))
+            .unwrap_or_else(|| panic!("no entry for {}", u.data.user_name));
+        let after: Value = serde_json::from_str(e.after.as_deref().unwrap()).unwrap();
+        assert_eq!(after["id"], u.id.0);
+        assert_eq!(after["userName"], u.data.user_name.as_str());
+        assert_eq!(after["devices"][0]["id"], u.devices[0].id);
+        assert!(u.devices[0].id > 0);
+    }
 }
