@@ -241,6 +241,7 @@ const ACCESS_NEUTRAL: &[&str] = &[
     "/demo/",
     "/auth/",
     "/sessions",
+    "/private-contacts",
 ];
 
 /// Write requests that may end a session or change an administrator:

@@ -21,7 +21,7 @@ use twp_store::{AnyConnection, parameters};
 
 use crate::AppState;
 use crate::crypto::token_hash;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::routes::parameters::param_store_for;
 use crate::sessions::Principal;
 
@@ -69,6 +69,39 @@ pub struct AuthParams {
     pub ldap: LdapBindSettings,
 }
 
+/// A user's parameters, each resolved user → group → domain → default.
+pub struct UserParams {
+    store: twp_access::params::ParamStore,
+    user: UserId,
+    domain: twp_domain::DomainId,
+    groups: Vec<GroupId>,
+}
+
+impl UserParams {
+    pub async fn load(c: &mut AnyConnection, company: CompanyId, user: UserId) -> ApiResult<Self> {
+        let scope = parameters::user_scope(c, company, user).await?;
+        Ok(Self {
+            store: param_store_for(&scope)?,
+            user: scope.user,
+            domain: scope.domain,
+            groups: scope.groups.iter().map(|(g, _)| *g).collect(),
+        })
+    }
+
+    /// The value in force for the user.
+    pub fn get(&self, key: &str) -> ApiResult<Value> {
+        let us = UserScope {
+            user: self.user,
+            domain: self.domain,
+            groups: &self.groups,
+        };
+        self.store
+            .resolve(key, &us)
+            .map(|r| r.value.clone())
+            .map_err(ApiError::internal)
+    }
+}
+
 /// Resolves AuthMethods and the AuthLdap… parameters for a user.
 pub async fn auth_params(
     c: &mut AnyConnection,
@@ -76,20 +109,8 @@ pub async fn auth_params(
     user: UserId,
     ldap_timeout: Duration,
 ) -> Result<AuthParams, ApiError> {
-    let scope = parameters::user_scope(c, company, user).await?;
-    let store = param_store_for(&scope)?;
-    let groups: Vec<GroupId> = scope.groups.iter().map(|(g, _)| *g).collect();
-    let us = UserScope {
-        user: scope.user,
-        domain: scope.domain,
-        groups: &groups,
-    };
-    let get = |key: &str| -> Result<Value, ApiError> {
-        store
-            .resolve(key, &us)
-            .map(|r| r.value.clone())
-            .map_err(ApiError::internal)
-    };
+    let params = UserParams::load(c, company, user).await?;
+    let get = |key: &str| params.get(key);
     let methods = AuthMethods::parse(&get("AuthMethods")?.to_string())
         .map_err(|e| ApiError::internal(format!("stored AuthMethods: {e}")))?;
     let port = match get("AuthLdapPort")? {

@@ -24,6 +24,7 @@ both_backends!(
     private_contacts_and_vcard_import,
     directories_can_be_granted,
     users_read_only_the_directories_granted_to_them,
+    users_find_their_own_private_contacts,
 );
 
 fn temp_csv(name: &str, text: &str) -> PathBuf {
@@ -450,12 +451,12 @@ async fn connection_tests_name_the_problem(app: &App) {
     assert_eq!(r.body["code"], "connection_failed", "{}", r.text);
     assert!(!r.text.contains("certainly-wrong"), "{}", r.text);
 
-    // private directories are kept per user: not synchronised
+    // private directories are kept per user: nothing to synchronise
     let p =
         create(json!({"name": "[TwsPrivate]", "type": "private", "serverType": "private"})).await;
     let r = app.post(&format!("{dirs}/{p}/sync"), &t, json!({})).await;
-    assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED, "{}", r.text);
-    assert_eq!(r.body["code"], "not_implemented");
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["code"], "nothing_to_synchronise");
     // sample/draft directories are not synchronised
     let mut draft = csv_directory("Draft", &path, 3);
     draft["type"] = json!("draft");
@@ -747,4 +748,182 @@ async fn users_read_only_the_directories_granted_to_them(app: &App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+}
+
+async fn user_token(app: &App, name: &str, password: &str) -> String {
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/user-auth/login",
+            None,
+            Some(json!({"domain": "Paris", "userName": name, "password": password})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["token"].as_str().unwrap().to_owned()
+}
+
+/// Guide 9.1.1: users create their own private contacts, visible only in
+/// their own look-ups and searches, when they may read the domain's
+/// [TwsPrivate] directory; its priority places them among the others.
+async fn users_find_their_own_private_contacts(app: &App) {
+    let t = app.super_token().await;
+    let (cid, d) = app.company(&t, "A", &["Paris"]).await;
+    let mut ids = Vec::new();
+    for name in ["alice", "bob"] {
+        let r = app
+            .post(
+                &format!("/api/v1/companies/{cid}/users"),
+                &t,
+                json!({"domainId": d[0], "userName": name, "password": format!("{name}-pass-1")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        ids.push(r.body["id"].as_i64().unwrap());
+    }
+    let (alice, bob) = (ids[0], ids[1]);
+    let domain = format!("/api/v1/companies/{cid}/domains/{}", d[0]);
+    let dirs = format!("{domain}/directories");
+    let path = temp_csv("public.csv", CSV);
+    let public = create(app, &t, &dirs, csv_directory("Public", &path, 5)).await;
+    app.post(&format!("{dirs}/{public}/sync"), &t, json!({}))
+        .await;
+    wait_done(app, &t, &format!("{dirs}/{public}")).await;
+    let private = create(
+        app,
+        &t,
+        &dirs,
+        json!({"name": "[TwsPrivate]", "serverType": "private", "priority": 1}),
+    )
+    .await;
+    let grants = format!("/api/v1/companies/{cid}/grants");
+    for (user, dir) in [(alice, public), (alice, private), (bob, public)] {
+        let r = app
+            .post(&grants, &t, json!({"subject": {"type": "user", "id": user}, "objectType": "directory", "directoryId": dir}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let (ta, tb) = (
+        user_token(app, "alice", "alice-pass-1").await,
+        user_token(app, "bob", "bob-pass-1").await,
+    );
+    let lookup = |n: &str| format!("{domain}/lookup?number={n}");
+
+    // Alice creates her own contact; the number of Dupont (Public) too.
+    let mine = format!("/api/v1/companies/{cid}/users/{alice}/private-contacts");
+    let r = app
+        .post(
+            &mine,
+            &ta,
+            json!({"fields": {"lastName": "Plombier", "mobilePhone": "06 12 12 12 12", "workPhone": "0140000001"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let contact = r.body["id"].as_i64().unwrap();
+    let r = app.get(&lookup("0612121212"), &ta).await;
+    assert_eq!(r.body["found"], true, "{}", r.text);
+    assert_eq!(r.body["directoryName"], "[TwsPrivate]", "{}", r.text);
+    assert_eq!(r.body["contact"]["fields"]["lastName"], "Plombier");
+    // priority 1 before the public directory's 5
+    let r = app.get(&lookup("0140000001"), &ta).await;
+    assert_eq!(
+        r.body["contact"]["fields"]["lastName"], "Plombier",
+        "{}",
+        r.text
+    );
+    let r = app.get(&format!("{domain}/search?q=plomb"), &ta).await;
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
+    let r = app
+        .get(
+            &format!("{domain}/search/advanced?directoryId={private}&field=lastName&condition=equals&value=plombier"),
+            &ta,
+        )
+        .await;
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
+    // paging runs through the public directory, then the private one
+    let mut names = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut url = format!("{domain}/search?q=e&mode=contains&limit=1");
+        if let Some(a) = &after {
+            url.push_str(&format!("&after={a}"));
+        }
+        let r = app.get(&url, &ta).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        for i in r.body["items"].as_array().unwrap() {
+            names.push(i["name"].as_str().unwrap().to_owned());
+        }
+        match r.body["next"].as_str() {
+            Some(n) => after = Some(n.to_owned()),
+            None => break,
+        }
+        assert!(names.len() < 20, "{names:?}");
+    }
+    assert!(names.iter().any(|n| n.contains("Plombier")), "{names:?}");
+    assert_eq!(
+        names.first().map(|n| n.contains("Plombier")),
+        Some(true),
+        "{names:?}"
+    );
+    assert!(names.len() >= 3, "{names:?}");
+
+    // Bob, an administrator: not Alice's contacts.
+    let r = app.get(&lookup("0612121212"), &tb).await;
+    assert_eq!(r.body["found"], false, "{}", r.text);
+    let r = app.get(&lookup("0612121212"), &t).await;
+    assert_eq!(r.body["found"], false, "{}", r.text);
+    let r = app.get(&lookup("0140000001"), &tb).await;
+    assert_eq!(
+        r.body["contact"]["fields"]["lastName"], "DUPONT",
+        "{}",
+        r.text
+    );
+    assert_eq!(app.get(&mine, &tb).await.status, StatusCode::NOT_FOUND);
+    let r = app
+        .post(&mine, &tb, json!({"fields": {"lastName": "Intrus"}}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    // The administrator sees and edits them (audited).
+    let r = app.get(&mine, &t).await;
+    assert_eq!(r.body.as_array().map(Vec::len), Some(1), "{}", r.text);
+
+    // AuthorizeContactFavorite = No: Bob may not create his own.
+    let r = app
+        .put(
+            &format!("/api/v1/companies/{cid}/parameters/users/{bob}/AuthorizeContactFavorite"),
+            &t,
+            json!({"value": "No"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{cid}/users/{bob}/private-contacts"),
+            &tb,
+            json!({"fields": {"lastName": "Garage"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+
+    // Deleted: gone from Alice's look-ups at once; Dupont is back.
+    let r = app.delete(&format!("{mine}/{contact}"), &ta).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app.get(&lookup("0612121212"), &ta).await;
+    assert_eq!(r.body["found"], false, "{}", r.text);
+    let r = app.get(&lookup("0140000001"), &ta).await;
+    assert_eq!(
+        r.body["contact"]["fields"]["lastName"], "DUPONT",
+        "{}",
+        r.text
+    );
 }

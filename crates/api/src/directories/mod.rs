@@ -6,6 +6,7 @@
 //! through a synchronisation (`run`), one at a time per directory, started
 //! by the API, the schedules (`schedule`) or the command line.
 
+pub mod private;
 pub mod run;
 pub mod schedule;
 pub mod settings;
@@ -45,6 +46,8 @@ pub struct DirectoryHub {
     /// Directories whose synchronisation is starting, running or saving
     /// its report.
     runs: Mutex<BTreeSet<i64>>,
+    /// Each user's private contacts, as queried (`private.rs`).
+    pub private: private::PrivateBooks,
 }
 
 /// What the start-up load did.
@@ -144,6 +147,7 @@ impl DirectoryHub {
 
     /// Applies changed settings to the running engine, if any.
     pub async fn apply(&self, d: &StoredDirectory) {
+        self.private.forget_domain(d.domain_id);
         if let Some(engine) = self.get(d.domain_id) {
             load(&engine, d).await;
         }
@@ -151,6 +155,7 @@ impl DirectoryHub {
 
     /// A deleted directory leaves queries at once.
     pub fn remove(&self, domain: DomainId, id: i64) {
+        self.private.forget_domain(domain);
         if let Some(engine) = self.get(domain) {
             engine.cancel_sync(DirectoryId(id));
             engine.remove_directory(DirectoryId(id));
@@ -160,6 +165,7 @@ impl DirectoryHub {
     /// Forgets a domain's engine (its dialing plan changed, or it was
     /// deleted): the next use rebuilds it from the store.
     pub fn forget(&self, domain: DomainId) {
+        self.private.forget_domain(domain);
         self.engines
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -168,6 +174,7 @@ impl DirectoryHub {
 
     /// Forgets the engines of a deleted company's domains.
     pub fn forget_company(&self, company: CompanyId) {
+        self.private.forget_all();
         self.engines
             .write()
             .unwrap_or_else(|p| p.into_inner())

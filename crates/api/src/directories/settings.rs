@@ -451,10 +451,10 @@ pub fn connector(
         "twp-users" => Box::new(super::users::UsersConnector::new(Arc::new(users))),
         "private" => {
             return Err(ApiError::new(
-                axum::http::StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                "private contacts are kept per user (…/users/{userId}/private-contacts); \
-                 a [TwsPrivate] directory is not synchronised by this version",
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "nothing_to_synchronise",
+                "a [TwsPrivate] directory has nothing to synchronise: its contacts are each \
+                 user's own private contacts (…/users/{userId}/private-contacts), always current",
             ));
         }
         other => {

@@ -1,9 +1,12 @@
 //! Reverse look-up and search over a domain's directories (guide 8, TWS
 //! Caller). Administrators read every directory of the domain; a logged-in
 //! user reads the directories granted to them or to their groups (7.4.2),
-//! passed to the engine as its `Allowed` set.
+//! passed to the engine as its `Allowed` set, and their own private
+//! contacts when they may read the domain's `[TwsPrivate]` directory
+//! (`directories/private.rs`), at that directory's priority.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -13,14 +16,15 @@ use serde::{Deserialize, Serialize};
 use twp_access::authz::{Object, ObjectKind};
 use twp_directory::search::MAX_LIMIT;
 use twp_directory::{
-    AdvancedQuery, Allowed, Condition, ContactField, Cursor, DirectoryId, MatchKind, Number,
-    Profile, SearchPage, SimpleQuery, TextMatch,
+    AdvancedQuery, Allowed, CallerMatch, Condition, ContactField, Cursor, DirectoryId, MatchKind,
+    Number, Profile, SearchPage, SimpleQuery, TextMatch,
 };
-use twp_domain::DomainId;
+use twp_domain::{CompanyId, DomainId};
 use twp_store::domains;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::directories::private::Book;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::reach::Reach;
 
@@ -154,6 +158,47 @@ fn allowed(readable: &Option<Vec<DirectoryId>>) -> Allowed<'_> {
     }
 }
 
+/// The caller's own private contacts (guide 9.1.1), when the caller is a
+/// user of `domain` who may read the domain's `[TwsPrivate]` directory.
+async fn own_book(
+    st: &AppState,
+    r: &Reach,
+    company: CompanyId,
+    domain: DomainId,
+    readable: &Option<Vec<DirectoryId>>,
+) -> ApiResult<Option<Arc<Book>>> {
+    let (Reach::User { session, .. }, Some(ids)) = (r, readable) else {
+        return Ok(None);
+    };
+    if session.domain != domain {
+        return Ok(None);
+    }
+    let book = st
+        .directories
+        .private
+        .book(st, company, domain, session.user)
+        .await?;
+    Ok(match &book.inner {
+        Some((id, _)) if ids.contains(id) => Some(book),
+        _ => None,
+    })
+}
+
+/// The better of two matches: exact before suffix, then the directory of
+/// the lowest priority number (the first on a tie).
+fn better(a: Option<CallerMatch>, b: Option<CallerMatch>) -> Option<CallerMatch> {
+    let rank = |m: &CallerMatch| {
+        (
+            m.kind != MatchKind::Exact,
+            m.profile.found().directory().priority,
+        )
+    };
+    match (a, b) {
+        (Some(a), Some(b)) if rank(&b) < rank(&a) => Some(b),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Name a caller: the number is made canonical with the domain's dialing
 /// plan, matched exactly, else on its last digits (internal reverse
 /// length); the directory with the lowest priority number wins.
@@ -185,7 +230,13 @@ pub async fn lookup(
             st.directories.engine(&st, cid, DomainId(domain)).await?
         }
     };
-    let Some(m) = engine.lookup(number, allowed(&readable)) else {
+    let mut found = engine.lookup(number, allowed(&readable));
+    if let Some(book) = own_book(&st, &r, cid, DomainId(domain), &readable).await?
+        && let Some((_, own)) = &book.inner
+    {
+        found = better(found, own.lookup(number, Allowed::All));
+    }
+    let Some(m) = found else {
         return Ok(Json(LookupDto {
             found: false,
             canonical: engine.plan().incoming(number).number,
@@ -315,15 +366,90 @@ pub async fn search(
     let limit = limit(q.limit)?;
     let readable = readable(&st, &r).await?;
     let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
-    let result = engine.search(
-        SimpleQuery {
-            text: &q.q,
-            mode,
-            limit,
-            after: after.as_ref(),
+    let query = |limit, after| SimpleQuery {
+        text: &q.q,
+        mode,
+        limit,
+        after,
+    };
+    let own = own_book(&st, &r, cid, DomainId(domain), &readable).await?;
+    let (Some(book), Some(ids)) = (&own, &readable) else {
+        return Ok(Json(page(
+            engine.search(query(limit, after.as_ref()), allowed(&readable)),
+        )));
+    };
+    let Some((private_id, private)) = &book.inner else {
+        return Err(ApiError::internal("a private book without its directory"));
+    };
+    // The private directory takes its place in priority order: the
+    // readable directories before it, it, those after it.
+    let priority = private
+        .directories()
+        .first()
+        .map_or(u32::MAX, |d| d.priority);
+    let (before, after_ids): (Vec<DirectoryId>, Vec<DirectoryId>) = engine
+        .directories()
+        .iter()
+        .filter(|d| ids.contains(&d.id))
+        .map(|d| (d.id, d.priority <= priority))
+        .fold((Vec::new(), Vec::new()), |(mut b, mut a), (id, early)| {
+            if early {
+                b.push(id)
+            } else {
+                a.push(id)
+            }
+            (b, a)
+        });
+    let segments: [(
+        &twp_directory::DirectoryEngine,
+        Allowed<'_>,
+        Vec<DirectoryId>,
+    ); 3] = [
+        (&engine, Allowed::Only(&before), before.clone()),
+        (private, Allowed::All, vec![*private_id]),
+        (&engine, Allowed::Only(&after_ids), after_ids.clone()),
+    ];
+    let first = match &after {
+        None => 0,
+        Some(c) => match segments
+            .iter()
+            .position(|(_, _, ids)| ids.contains(&c.directory))
+        {
+            Some(i) => i,
+            None => {
+                return Ok(Json(page(SearchPage {
+                    hits: Vec::new(),
+                    next: None,
+                })));
+            }
         },
-        allowed(&readable),
-    );
+    };
+    let mut result = SearchPage {
+        hits: Vec::new(),
+        next: None,
+    };
+    for (i, (e, allowed, _)) in segments.iter().enumerate().skip(first) {
+        let from = if i == first { after.as_ref() } else { None };
+        let p = e.search(query(limit - result.hits.len(), from), *allowed);
+        result.hits.extend(p.hits);
+        if p.next.is_some() {
+            result.next = p.next;
+            break;
+        }
+        if result.hits.len() == limit {
+            // full at the end of a segment: the next page starts at the
+            // next segment's first directory (a cursor before any contact)
+            result.next = segments[i + 1..]
+                .iter()
+                .find_map(|(_, _, ids)| ids.first())
+                .map(|d| Cursor {
+                    directory: *d,
+                    key: String::new(),
+                    id: String::new(),
+                });
+            break;
+        }
+    }
     Ok(Json(page(result)))
 }
 
@@ -385,6 +511,22 @@ pub async fn search_advanced(
     let after = q.after.as_deref().map(decode_cursor).transpose()?;
     let limit = limit(q.limit)?;
     let readable = readable(&st, &r).await?;
+    let advanced = |limit| AdvancedQuery {
+        directory: DirectoryId(q.directory_id),
+        field,
+        condition,
+        value: &q.value,
+        limit,
+        after: after.as_ref(),
+    };
+    if let Some(book) = own_book(&st, &r, cid, DomainId(domain), &readable).await?
+        && let Some((id, own)) = &book.inner
+        && id.0 == q.directory_id
+    {
+        return Ok(Json(page(
+            own.search_advanced(advanced(limit), Allowed::All),
+        )));
+    }
     let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
     if !engine
         .directories()
@@ -393,16 +535,6 @@ pub async fn search_advanced(
     {
         return Err(ApiError::not_found("directory"));
     }
-    let result = engine.search_advanced(
-        AdvancedQuery {
-            directory: DirectoryId(q.directory_id),
-            field,
-            condition,
-            value: &q.value,
-            limit,
-            after: after.as_ref(),
-        },
-        allowed(&readable),
-    );
+    let result = engine.search_advanced(advanced(limit), allowed(&readable));
     Ok(Json(page(result)))
 }
