@@ -118,10 +118,7 @@ fn pbx_link(st: &AppState, import: &UserImport) -> Result<(Arc<DomainTelephony>,
         })?;
     let providers = domain.engine.providers();
     let chosen = if d.host.is_empty() {
-        providers
-            .iter()
-            .find(|p| p.connected)
-            .or(providers.first())
+        providers.iter().find(|p| p.connected).or(providers.first())
     } else {
         let same_host: Vec<_> = providers
             .iter()
@@ -171,7 +168,10 @@ async fn pbx_list(domain: &DomainTelephony, link: usize) -> ListConnector {
         Ok(devices) => ListConnector::pbx(
             devices
                 .into_iter()
-                .filter(|d| d.device_category.is_none_or(|c| c == DeviceCategory::Station))
+                .filter(|d| {
+                    d.device_category
+                        .is_none_or(|c| c == DeviceCategory::Station)
+                })
                 .map(|d| PbxSubscriber {
                     number: d.device_id.number().to_owned(),
                     category: d.device_category.map(|c| c.to_string()),

@@ -64,9 +64,10 @@ async fn telephony(app: &App, t: &str, cid: i64, did: i64, addr: std::net::Socke
 async fn link_is(app: &App, t: &str, did: i64, up: bool) -> bool {
     for _ in 0..200 {
         let r = app.get("/api/v1/telephony/providers", t).await;
-        let found = r.body.as_array().into_iter().flatten().any(|p| {
-            p["domainId"].as_i64() == Some(did) && p["connected"].as_bool() == Some(up)
-        });
+        let found =
+            r.body.as_array().into_iter().flatten().any(|p| {
+                p["domainId"].as_i64() == Some(did) && p["connected"].as_bool() == Some(up)
+            });
         if found {
             return true;
         }

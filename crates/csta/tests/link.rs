@@ -459,7 +459,9 @@ async fn device_list_refused_missing_segment_and_too_long() {
         service_cross_ref_id: "8".into(),
     };
     switch.send(id, ack).await;
-    switch.send(InvokeId::EVENT, segment("8", 1, false, 0..10)).await;
+    switch
+        .send(InvokeId::EVENT, segment("8", 1, false, 0..10))
+        .await;
     assert!(matches!(
         list.await.unwrap(),
         Err(LinkError::Timeout {
@@ -475,8 +477,12 @@ async fn device_list_refused_missing_segment_and_too_long() {
         service_cross_ref_id: "9".into(),
     };
     switch.send(id, ack).await;
-    switch.send(InvokeId::EVENT, segment("9", 1, false, 0..10)).await;
-    switch.send(InvokeId::EVENT, segment("9", 2, true, 10..20)).await;
+    switch
+        .send(InvokeId::EVENT, segment("9", 1, false, 0..10))
+        .await;
+    switch
+        .send(InvokeId::EVENT, segment("9", 2, true, 10..20))
+        .await;
     assert_eq!(
         list.await.unwrap(),
         Err(LinkError::TooManyDevices { limit: 15 })

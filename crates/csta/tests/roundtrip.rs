@@ -190,13 +190,18 @@ fn request() -> impl Strategy<Value = Request> {
 }
 
 fn listed_device() -> impl Strategy<Value = ListedDevice> {
-    (device(), option::of(tok(DeviceCategory::ALL)), option::of(text())).prop_map(
-        |(device_id, device_category, device_model_name)| ListedDevice {
-            device_id,
-            device_category,
-            device_model_name,
-        },
+    (
+        device(),
+        option::of(tok(DeviceCategory::ALL)),
+        option::of(text()),
     )
+        .prop_map(
+            |(device_id, device_category, device_model_name)| ListedDevice {
+                device_id,
+                device_category,
+                device_model_name,
+            },
+        )
 }
 
 fn response() -> impl Strategy<Value = Response> {

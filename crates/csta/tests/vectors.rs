@@ -203,7 +203,10 @@ fn switching_function_devices_tolerant_and_strict() {
 
     let bad = |from: &str, to: &str| decode(body.replace(from, to).as_bytes()).unwrap_err();
     let e = bad(">true<", ">yes<").to_string();
-    assert!(e.contains("SwitchingFunctionDevices") && e.contains("lastSegment"), "{e}");
+    assert!(
+        e.contains("SwitchingFunctionDevices") && e.contains("lastSegment"),
+        "{e}"
+    );
     let e = bad(">group<", ">team<").to_string();
     assert!(e.contains("deviceCategory") && e.contains("team"), "{e}");
     let e = bad("<csta:device>1900</csta:device>", "").to_string();

@@ -165,10 +165,10 @@ pub mod trace;
 pub use allocation::{Placement, SiteCluster, SitePattern};
 pub use config::{DeviceSettings, LinkSettings, Protocol, Resync, SessionMode, TelephonyConfig};
 pub use error::{ConfigError, ControlError, ListError};
-pub use listing::MAX_LISTED_DEVICES;
 pub use events::{
     CloseReason, Envelope, EventBus, Filter, SubscribeError, Subscription, TelephonyEvent,
 };
+pub use listing::MAX_LISTED_DEVICES;
 pub use provider::ProviderState;
 pub use service::{DevicePlacement, Telephony};
 pub use state::{Activity, CallView, DeviceState, Forward, Party};

@@ -117,11 +117,14 @@ impl Response {
                 .req_bool("doNotDisturbOn")
                 .map(|do_not_disturb_on| Response::GetDoNotDisturb { do_not_disturb_on }),
             "GenerateDigitsResponse" => Ok(Response::GenerateDigits),
-            "GetSwitchingFunctionDevicesResponse" => el
-                .req_text("serviceCrossRefID")
-                .map(|service_cross_ref_id| Response::GetSwitchingFunctionDevices {
-                    service_cross_ref_id,
-                }),
+            "GetSwitchingFunctionDevicesResponse" => {
+                el.req_text("serviceCrossRefID")
+                    .map(
+                        |service_cross_ref_id| Response::GetSwitchingFunctionDevices {
+                            service_cross_ref_id,
+                        },
+                    )
+            }
             _ => return None,
         })
     }
