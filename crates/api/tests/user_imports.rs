@@ -1,7 +1,8 @@
 //! The users import API (issue 7, guide 7.2): import links CRUD with
 //! validation naming the field, the sealed bind password, company scoping,
 //! a run against a real slapd with its progress and report, 409 while a
-//! run is in progress, 501 for the PBX subscriber list.
+//! run is in progress, 409 for the PBX subscriber list while the domain's
+//! telephony does not run (the PBX import itself: `user_imports_pbx.rs`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -22,7 +23,7 @@ both_backends!(
     import_links_crud_validation_and_secrets,
     import_links_are_company_scoped,
     run_report_and_progress_against_slapd,
-    second_run_refused_while_one_runs_and_pbx_not_implemented,
+    second_run_refused_while_one_runs_and_pbx_needs_telephony,
 );
 
 fn ldap_link(did: i64, port: u16) -> Value {
@@ -341,7 +342,7 @@ async fn run_report_and_progress_against_slapd(app: &App) {
     );
 }
 
-async fn second_run_refused_while_one_runs_and_pbx_not_implemented(app: &App) {
+async fn second_run_refused_while_one_runs_and_pbx_needs_telephony(app: &App) {
     // a "server" that accepts and never answers: the first run waits on it
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
@@ -377,11 +378,12 @@ async fn second_run_refused_while_one_runs_and_pbx_not_implemented(app: &App) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["mapping"]["deviceNumber"], "number");
+    assert_eq!(r.body["port"], 3211);
     let pbx = r.body["id"].as_i64().unwrap();
     let r = app.post(&format!("{base}/{pbx}/run"), &t, json!({})).await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
-        (StatusCode::NOT_IMPLEMENTED, Some("not_implemented")),
+        (StatusCode::CONFLICT, Some("telephony_not_running")),
         "{}",
         r.text
     );

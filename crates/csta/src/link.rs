@@ -9,6 +9,11 @@
 //! - the optional heartbeat sends `SystemStatus` and closes the link when
 //!   the switch stops answering (half-open TCP).
 //!
+//! The switch's device list (ECMA-269 Get Switching Function Devices,
+//! [`Link::switching_function_devices`]) arrives after the response, in
+//! `SwitchingFunctionDevices` messages the reader routes by service cross
+//! reference to the waiting caller, never to the event channel.
+//!
 //! Any malformed frame or body, I/O error or heartbeat loss closes the link:
 //! pending requests fail with the cause, and a final [`LinkEvent::Closed`]
 //! carries it. The caller reopens a new link; nothing here panics or retries.
@@ -32,7 +37,10 @@ use tracing::{debug, warn};
 use crate::codec::{Edition, decode, encode_with};
 use crate::device::DeviceId;
 use crate::frame::{Frame, FrameDecoder, FrameError, Framing, InvokeId, MAX_WIRE_LEN};
-use crate::model::{CstaError, Event, Message, MonitorType, Request, Response, SystemStatusValue};
+use crate::model::{
+    CstaError, DeviceCategory, Event, ListedDevice, Message, MonitorType, Request, Response,
+    SystemStatusValue,
+};
 use crate::trace::{Direction, Pdu, Tap};
 use crate::xml::error::XmlError;
 
@@ -102,6 +110,8 @@ pub enum LinkError {
     Closed,
     #[error("all 9998 invoke ids are in use")]
     NoInvokeId,
+    #[error("the switch's device list exceeds {limit} devices")]
+    TooManyDevices { limit: usize },
 }
 
 /// What the link delivers to its owner.
@@ -120,10 +130,26 @@ pub enum LinkEvent {
 
 type Reply = oneshot::Sender<Result<Message, LinkError>>;
 
+/// Where the segments of one device list go.
+type Segments = mpsc::UnboundedSender<Segment>;
+
+/// One `SwitchingFunctionDevices` message, as the listing waits for it.
+#[derive(Debug)]
+struct Segment {
+    last: bool,
+    devices: Vec<ListedDevice>,
+}
+
 #[derive(Default)]
 struct Pending {
     next: Option<InvokeId>,
     waiting: HashMap<InvokeId, Reply>,
+    /// `GetSwitchingFunctionDevices` requests not answered yet, by invoke
+    /// id: the reader moves the sink to `listings` when the answer comes,
+    /// before reading the next frame, so no segment can overtake it.
+    listing_requests: HashMap<InvokeId, Segments>,
+    /// Device lists being received, by service cross reference id.
+    listings: HashMap<String, Segments>,
     failed: Option<LinkError>,
 }
 
@@ -193,6 +219,9 @@ impl Shared {
         for (_, tx) in p.waiting.drain() {
             let _ = tx.send(Err(error.clone()));
         }
+        // dropping the sinks ends the listings; they read `failed`
+        p.listing_requests.clear();
+        p.listings.clear();
         drop(p);
         self.stop.send_replace(true);
         true
@@ -360,6 +389,60 @@ impl Link {
         .map(drop)
     }
 
+    /// ECMA-269 Get Switching Function Devices: the devices the switch
+    /// lists (of `category` only, if given), collected from its
+    /// `SwitchingFunctionDevices` segments until `lastSegment`. Each
+    /// segment must come within the request timeout; at most `limit`
+    /// devices are accepted.
+    pub async fn switching_function_devices(
+        &self,
+        category: Option<DeviceCategory>,
+        limit: usize,
+    ) -> Result<Vec<ListedDevice>, LinkError> {
+        const REQUEST: &str = "GetSwitchingFunctionDevices";
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let request = Request::GetSwitchingFunctionDevices {
+            requested_device_id: None,
+            requested_device_category: category,
+        };
+        let cross_ref = match request_with(&self.shared, request, Some(tx)).await? {
+            Response::GetSwitchingFunctionDevices {
+                service_cross_ref_id,
+            } => service_cross_ref_id,
+            other => {
+                return Err(LinkError::UnexpectedResponse {
+                    request: REQUEST,
+                    got: other.name().to_owned(),
+                });
+            }
+        };
+        let after = self.shared.config.request_timeout;
+        let mut devices = Vec::new();
+        let outcome = loop {
+            match tokio::time::timeout(after, rx.recv()).await {
+                Err(_) => {
+                    break Err(LinkError::Timeout {
+                        request: "SwitchingFunctionDevices",
+                        after,
+                    });
+                }
+                Ok(None) => break Err(self.shared.failure()),
+                Ok(Some(segment)) => {
+                    devices.extend(segment.devices);
+                    if devices.len() > limit {
+                        break Err(LinkError::TooManyDevices { limit });
+                    }
+                    if segment.last {
+                        break Ok(devices);
+                    }
+                }
+            }
+        };
+        // the reader removes a finished listing itself; this covers the rest
+        self.shared.lock().listings.remove(&cross_ref);
+        outcome
+    }
+
     /// One heartbeat round trip.
     pub async fn system_status(&self) -> Result<(), LinkError> {
         self.request(Request::SystemStatus {
@@ -371,6 +454,16 @@ impl Link {
 }
 
 async fn request_on(shared: &Shared, request: Request) -> Result<Response, LinkError> {
+    request_with(shared, request, None).await
+}
+
+/// Sends a request and waits for its answer; `segments`, for a device
+/// list request, receives the list's segments once the answer came.
+async fn request_with(
+    shared: &Shared,
+    request: Request,
+    segments: Option<Segments>,
+) -> Result<Response, LinkError> {
     let name = request.name();
     let (tx, rx) = oneshot::channel();
     let invoke_id = {
@@ -380,16 +473,24 @@ async fn request_on(shared: &Shared, request: Request) -> Result<Response, LinkE
         }
         let id = next_free_id(&mut p)?;
         p.waiting.insert(id, tx);
+        if let Some(s) = segments {
+            p.listing_requests.insert(id, s);
+        }
         id
     };
+    let forget = |shared: &Shared| {
+        let mut p = shared.lock();
+        p.waiting.remove(&invoke_id);
+        p.listing_requests.remove(&invoke_id);
+    };
     if let Err(e) = shared.send(invoke_id, &Message::Request(request)).await {
-        shared.lock().waiting.remove(&invoke_id);
+        forget(shared);
         return Err(e);
     }
     let after = shared.config.request_timeout;
     match tokio::time::timeout(after, rx).await {
         Err(_) => {
-            shared.lock().waiting.remove(&invoke_id);
+            forget(shared);
             Err(LinkError::Timeout {
                 request: name,
                 after,
@@ -517,12 +618,45 @@ async fn dispatch(
                 .send(invoke_id, &Message::Response(Response::SystemStatus))
                 .await;
         }
+        Message::Request(Request::SwitchingFunctionDevices {
+            service_cross_ref_id,
+            last_segment,
+            device_list,
+            ..
+        }) => {
+            let mut p = shared.lock();
+            let sink = if last_segment {
+                p.listings.remove(&service_cross_ref_id)
+            } else {
+                p.listings.get(&service_cross_ref_id).cloned()
+            };
+            drop(p);
+            match sink {
+                Some(sink) => {
+                    let _ = sink.send(Segment {
+                        last: last_segment,
+                        devices: device_list,
+                    });
+                }
+                None => debug!(%service_cross_ref_id, "device list segment for no listing"),
+            }
+        }
         Message::Request(request) => {
             let _ = events.send(LinkEvent::Request { invoke_id, request }).await;
         }
         Message::Unknown { name } => debug!(%name, %invoke_id, "skipping unknown CSTA message"),
         answer @ (Message::Response(_) | Message::Error(_)) => {
-            let waiter = shared.lock().waiting.remove(&invoke_id);
+            let waiter = {
+                let mut p = shared.lock();
+                if let Some(sink) = p.listing_requests.remove(&invoke_id)
+                    && let Message::Response(Response::GetSwitchingFunctionDevices {
+                        service_cross_ref_id,
+                    }) = &answer
+                {
+                    p.listings.insert(service_cross_ref_id.clone(), sink);
+                }
+                p.waiting.remove(&invoke_id)
+            };
             match waiter {
                 Some(tx) => {
                     let _ = tx.send(Ok(answer));

@@ -120,6 +120,22 @@ token_enum!(
 );
 
 token_enum!(
+    /// ECMA-269 DeviceCategory: what kind of device a switch lists in
+    /// `SwitchingFunctionDevices` (and what `GetSwitchingFunctionDevices`
+    /// may ask for).
+    DeviceCategory, "a device category (acd, group, networkInterface, park, routeingDevice, station, voiceUnit, other)" {
+        Acd = "acd",
+        Group = "group",
+        NetworkInterface = "networkInterface",
+        Park = "park",
+        RouteingDevice = "routeingDevice",
+        Station = "station",
+        VoiceUnit = "voiceUnit",
+        Other = "other",
+    }
+);
+
+token_enum!(
     /// Category of a CSTAErrorCode.
     ErrorCategory, "an error category (operation, stateIncompatibility, ...)" {
         Operation = "operation",
@@ -168,6 +184,17 @@ pub struct ForwardingEntry {
     pub forwarding_type: ForwardingType,
     pub forward_status: bool,
     pub forward_dn: Option<DeviceId>,
+}
+
+/// One entry of the `deviceList` of a `SwitchingFunctionDevices` message
+/// (ECMA-269 Switching Function Devices). ECMA-269 carries no subscriber
+/// name: only the device, its category and its model name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedDevice {
+    pub device_id: DeviceId,
+    pub device_category: Option<DeviceCategory>,
+    /// `deviceModelName`: the terminal's model, e.g. `4039`.
+    pub device_model_name: Option<String>,
 }
 
 /// One party of a transfer or conference (ECMA-269 ConnectionList item).
@@ -282,6 +309,23 @@ pub enum Request {
         connection_to_send_digits: ConnectionId,
         chars_to_send: String,
     },
+    /// ECMA-269 Get Switching Function Devices: asks the switch for the
+    /// devices it controls (every device when both filters are absent).
+    /// The positive response only acknowledges; the list follows in
+    /// [`Request::SwitchingFunctionDevices`] messages.
+    GetSwitchingFunctionDevices {
+        requested_device_id: Option<DeviceId>,
+        requested_device_category: Option<DeviceCategory>,
+    },
+    /// ECMA-269 Switching Function Devices, switch to client: one segment
+    /// of the list asked for by the request that `service_cross_ref_id`
+    /// answered.
+    SwitchingFunctionDevices {
+        service_cross_ref_id: String,
+        segment_id: Option<u32>,
+        last_segment: bool,
+        device_list: Vec<ListedDevice>,
+    },
 }
 
 /// Positive responses.
@@ -346,6 +390,11 @@ pub enum Response {
         do_not_disturb_on: bool,
     },
     GenerateDigits,
+    /// Acknowledges `GetSwitchingFunctionDevices`; the segments that follow
+    /// carry this cross reference.
+    GetSwitchingFunctionDevices {
+        service_cross_ref_id: String,
+    },
 }
 
 /// An unsolicited event, tagged with the monitor it belongs to.
@@ -512,7 +561,8 @@ impl From<CstaError> for Message {
 
 impl Request {
     /// Session-level requests (ECMA-354 sessions, system status and
-    /// registration): they concern the link, not a device.
+    /// registration, the switch's device list): they concern the link,
+    /// not a device.
     pub fn is_session(&self) -> bool {
         matches!(
             self,
@@ -521,6 +571,8 @@ impl Request {
                 | Request::ResetApplicationSessionTimer { .. }
                 | Request::SystemStatus { .. }
                 | Request::SystemRegister
+                | Request::GetSwitchingFunctionDevices { .. }
+                | Request::SwitchingFunctionDevices { .. }
         )
     }
 
@@ -536,7 +588,12 @@ impl Request {
             | Request::ResetApplicationSessionTimer { .. }
             | Request::SystemStatus { .. }
             | Request::SystemRegister
-            | Request::MonitorStop { .. } => {}
+            | Request::MonitorStop { .. }
+            | Request::SwitchingFunctionDevices { .. } => {}
+            Request::GetSwitchingFunctionDevices {
+                requested_device_id,
+                ..
+            } => out.extend(requested_device_id),
             Request::MonitorStart {
                 monitor_object: d, ..
             }
@@ -617,6 +674,7 @@ impl Response {
                 | Response::ResetApplicationSessionTimerPos { .. }
                 | Response::SystemStatus
                 | Response::SystemRegister { .. }
+                | Response::GetSwitchingFunctionDevices { .. }
         )
     }
 }

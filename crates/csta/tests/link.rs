@@ -366,3 +366,126 @@ async fn tap_records_frames_that_cannot_be_cut() {
     let report = decode_report(format!("{}\n", lines[0]).as_bytes());
     assert_eq!(report.errors(), 1, "{report}");
 }
+
+fn station(n: u32) -> ListedDevice {
+    ListedDevice {
+        device_id: DeviceId::new(n.to_string()),
+        device_category: Some(DeviceCategory::Station),
+        device_model_name: None,
+    }
+}
+
+fn segment(xref: &str, id: u32, last: bool, numbers: std::ops::Range<u32>) -> Request {
+    Request::SwitchingFunctionDevices {
+        service_cross_ref_id: xref.into(),
+        segment_id: Some(id),
+        last_segment: last,
+        device_list: numbers.map(station).collect(),
+    }
+}
+
+/// The response and every segment in one write: the segments cannot
+/// overtake the registration of the listing; a segment of another
+/// listing is ignored; the list ends with `lastSegment`.
+#[tokio::test]
+async fn device_list_collects_segments_until_the_last() {
+    let (link, _events, mut switch) = pair(quiet());
+    let list = tokio::spawn({
+        let link = link.clone();
+        async move { link.switching_function_devices(None, 1000).await }
+    });
+    let (id, msg) = switch.recv().await;
+    assert_eq!(
+        msg,
+        Message::Request(Request::GetSwitchingFunctionDevices {
+            requested_device_id: None,
+            requested_device_category: None,
+        })
+    );
+    let mut wire = Vec::new();
+    let frames: Vec<(InvokeId, Message)> = vec![
+        (
+            id,
+            Response::GetSwitchingFunctionDevices {
+                service_cross_ref_id: "7".into(),
+            }
+            .into(),
+        ),
+        (InvokeId::EVENT, segment("7", 1, false, 100..200).into()),
+        (InvokeId::EVENT, segment("other", 1, true, 900..901).into()),
+        (InvokeId::EVENT, segment("7", 2, true, 200..250).into()),
+    ];
+    for (i, m) in &frames {
+        wire.extend_from_slice(&frame_to_bytes(&to_frame(*i, m)).unwrap());
+    }
+    switch.io.write_all(&wire).await.unwrap();
+    let devices = list.await.unwrap().unwrap();
+    assert_eq!(devices, (100..250).map(station).collect::<Vec<_>>());
+    // the link goes on serving requests
+    let beat = tokio::spawn(async move { link.system_status().await });
+    let (id, _) = switch.recv().await;
+    switch.send(id, Response::SystemStatus).await;
+    beat.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn device_list_refused_missing_segment_and_too_long() {
+    let (link, _events, mut switch) = pair(LinkConfig {
+        request_timeout: Duration::from_millis(200),
+        ..quiet()
+    });
+    let ask = |link: &Link, limit| {
+        let link = link.clone();
+        tokio::spawn(async move { link.switching_function_devices(None, limit).await })
+    };
+
+    // a switch without the service
+    let list = ask(&link, 1000);
+    let (id, _) = switch.recv().await;
+    let refusal = CstaError::new(ErrorCategory::Operation, "requestIncompatibleWithObject");
+    switch.send(id, refusal.clone()).await;
+    assert_eq!(
+        list.await.unwrap(),
+        Err(LinkError::Refused {
+            request: "GetSwitchingFunctionDevices",
+            error: refusal
+        })
+    );
+
+    // the last segment never comes
+    let list = ask(&link, 1000);
+    let (id, _) = switch.recv().await;
+    let ack = Response::GetSwitchingFunctionDevices {
+        service_cross_ref_id: "8".into(),
+    };
+    switch.send(id, ack).await;
+    switch
+        .send(InvokeId::EVENT, segment("8", 1, false, 0..10))
+        .await;
+    assert!(matches!(
+        list.await.unwrap(),
+        Err(LinkError::Timeout {
+            request: "SwitchingFunctionDevices",
+            ..
+        })
+    ));
+
+    // more devices than the caller accepts
+    let list = ask(&link, 15);
+    let (id, _) = switch.recv().await;
+    let ack = Response::GetSwitchingFunctionDevices {
+        service_cross_ref_id: "9".into(),
+    };
+    switch.send(id, ack).await;
+    switch
+        .send(InvokeId::EVENT, segment("9", 1, false, 0..10))
+        .await;
+    switch
+        .send(InvokeId::EVENT, segment("9", 2, true, 10..20))
+        .await;
+    assert_eq!(
+        list.await.unwrap(),
+        Err(LinkError::TooManyDevices { limit: 15 })
+    );
+    assert!(link.is_open());
+}

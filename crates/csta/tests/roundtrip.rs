@@ -168,7 +168,40 @@ fn request() -> impl Strategy<Value = Request> {
             connection_to_send_digits: c,
             chars_to_send: d
         }),
+        (opt_device(), option::of(tok(DeviceCategory::ALL))).prop_map(|(d, c)| {
+            Request::GetSwitchingFunctionDevices {
+                requested_device_id: d,
+                requested_device_category: c,
+            }
+        }),
+        (
+            text(),
+            option::of(any::<u32>()),
+            any::<bool>(),
+            vec(listed_device(), 0..5)
+        )
+            .prop_map(|(x, s, last, list)| Request::SwitchingFunctionDevices {
+                service_cross_ref_id: x,
+                segment_id: s,
+                last_segment: last,
+                device_list: list,
+            }),
     ]
+}
+
+fn listed_device() -> impl Strategy<Value = ListedDevice> {
+    (
+        device(),
+        option::of(tok(DeviceCategory::ALL)),
+        option::of(text()),
+    )
+        .prop_map(
+            |(device_id, device_category, device_model_name)| ListedDevice {
+                device_id,
+                device_category,
+                device_model_name,
+            },
+        )
 }
 
 fn response() -> impl Strategy<Value = Response> {
@@ -231,6 +264,9 @@ fn response() -> impl Strategy<Value = Response> {
             do_not_disturb_on: on
         }),
         Just(Response::GenerateDigits),
+        text().prop_map(|x| Response::GetSwitchingFunctionDevices {
+            service_cross_ref_id: x
+        }),
     ]
 }
 

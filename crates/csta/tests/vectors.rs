@@ -154,3 +154,71 @@ fn invalid_root_names_are_refused() {
         }
     }
 }
+
+/// A device list as a switch may write it: prefixed elements, `device`
+/// instead of `deviceID`, a decorated number, no segment id; bad values
+/// are named.
+#[test]
+fn switching_function_devices_tolerant_and_strict() {
+    use twp_csta::{DeviceCategory, DeviceId, ListedDevice};
+    let body = r#"<?xml version="1.0"?>
+<csta:SwitchingFunctionDevices xmlns:csta="http://www.ecma-international.org/standards/ecma-323/csta/ed5">
+  <csta:serviceCrossRefID>12</csta:serviceCrossRefID>
+  <csta:lastSegment>true</csta:lastSegment>
+  <csta:deviceList>
+    <csta:deviceEntry><csta:deviceID>N&lt;1000&gt;;noa=nk</csta:deviceID><csta:deviceCategory>station</csta:deviceCategory><csta:deviceModelName>4039</csta:deviceModelName></csta:deviceEntry>
+    <csta:deviceEntry><csta:device>1900</csta:device><csta:deviceCategory>group</csta:deviceCategory></csta:deviceEntry>
+    <csta:deviceEntry><csta:deviceID>1001</csta:deviceID><privateData><x>1</x></privateData></csta:deviceEntry>
+  </csta:deviceList>
+</csta:SwitchingFunctionDevices>"#;
+    let Message::Request(Request::SwitchingFunctionDevices {
+        service_cross_ref_id,
+        segment_id,
+        last_segment,
+        device_list,
+    }) = decode(body.as_bytes()).unwrap()
+    else {
+        panic!("not a device list");
+    };
+    assert_eq!(
+        (service_cross_ref_id.as_str(), segment_id, last_segment),
+        ("12", None, true)
+    );
+    assert_eq!(
+        device_list
+            .iter()
+            .map(|d| d.device_id.number())
+            .collect::<Vec<_>>(),
+        ["1000", "1900", "1001"]
+    );
+    assert_eq!(
+        device_list[0],
+        ListedDevice {
+            device_id: DeviceId::from_wire("N<1000>;noa=nk"),
+            device_category: Some(DeviceCategory::Station),
+            device_model_name: Some("4039".into()),
+        }
+    );
+    assert_eq!(device_list[2].device_category, None);
+
+    let bad = |from: &str, to: &str| decode(body.replace(from, to).as_bytes()).unwrap_err();
+    let e = bad(">true<", ">yes<").to_string();
+    assert!(
+        e.contains("SwitchingFunctionDevices") && e.contains("lastSegment"),
+        "{e}"
+    );
+    let e = bad(">group<", ">team<").to_string();
+    assert!(e.contains("deviceCategory") && e.contains("team"), "{e}");
+    let e = bad("<csta:device>1900</csta:device>", "").to_string();
+    assert!(e.contains("deviceID"), "{e}");
+    let e = bad("<csta:serviceCrossRefID>12</csta:serviceCrossRefID>", "").to_string();
+    assert!(e.contains("serviceCrossRefID"), "{e}");
+
+    let ack = r#"<GetSwitchingFunctionDevicesResponse xmlns="http://www.ecma-international.org/standards/ecma-323/csta/ed4"><serviceCrossRefID>12</serviceCrossRefID></GetSwitchingFunctionDevicesResponse>"#;
+    assert_eq!(
+        decode(ack.as_bytes()).unwrap(),
+        Message::Response(twp_csta::Response::GetSwitchingFunctionDevices {
+            service_cross_ref_id: "12".into()
+        })
+    );
+}

@@ -30,4 +30,4 @@ pub use mapping::{Mapper, Rejected, SourceUser};
 pub use plan::{Entry, Plan, plan};
 pub use report::{Detail, Details, Report};
 pub use run::{Phase, Progress, RunError, RunOptions, read_source, run};
-pub use source::{ListConnector, ldap_connector};
+pub use source::{ListConnector, PBX_COLUMNS, PbxSubscriber, ldap_connector};

@@ -38,16 +38,70 @@ pub fn ldap_connector(d: &UserImportData, password: Option<String>) -> LdapConne
 pub struct ListConnector {
     columns: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Why the list could not be fetched: reading it fails with this.
+    failure: Option<String>,
+}
+
+/// The columns of the PBX's subscriber list ([`ListConnector::pbx`]), as
+/// the `pbx` mapping preset names them.
+pub const PBX_COLUMNS: [&str; 4] = ["number", "name", "category", "model"];
+
+/// One subscriber of the PBX's own list: its device number and what the
+/// switch says of the device. The CSTA device list has no name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PbxSubscriber {
+    pub number: String,
+    pub category: Option<String>,
+    pub model: Option<String>,
 }
 
 impl ListConnector {
     pub fn new(columns: Vec<String>, rows: Vec<Vec<String>>) -> Self {
-        Self { columns, rows }
+        Self {
+            columns,
+            rows,
+            failure: None,
+        }
+    }
+
+    /// The PBX's subscriber list as columns [`PBX_COLUMNS`]; `name` is
+    /// empty (the switch gives none), so the `pbx` preset's user name is
+    /// the number.
+    pub fn pbx(subscribers: Vec<PbxSubscriber>) -> Self {
+        let rows = subscribers
+            .into_iter()
+            .map(|s| {
+                vec![
+                    s.number,
+                    String::new(),
+                    s.category.unwrap_or_default(),
+                    s.model.unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Self::new(PBX_COLUMNS.map(str::to_owned).to_vec(), rows)
+    }
+
+    /// A source that could not be fetched: a run reading it fails with
+    /// `message` (recorded with the run) and changes nothing.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            failure: Some(message.into()),
+            ..Self::default()
+        }
+    }
+
+    fn check(&self) -> Result<(), ConnectorError> {
+        match &self.failure {
+            Some(m) => Err(ConnectorError::Connection(m.clone())),
+            None => Ok(()),
+        }
     }
 }
 
 impl Connector for ListConnector {
     fn test_connection(&mut self) -> Result<ConnectionTest, ConnectorError> {
+        self.check()?;
         Ok(ConnectionTest {
             fields: self.columns.clone(),
             detail: format!("{} entries", self.rows.len()),
@@ -58,6 +112,7 @@ impl Connector for ListConnector {
         &'a mut self,
         fields: &[String],
     ) -> Result<Box<dyn RecordStream + 'a>, ConnectorError> {
+        self.check()?;
         let mut at = Vec::with_capacity(fields.len());
         for f in fields {
             let i = self

@@ -86,6 +86,10 @@ pub struct SimConfig {
     pub max_frame_len: usize,
     /// Frames queued for a link before it is dropped as too slow.
     pub link_queue: usize,
+    /// Whether `GetSwitchingFunctionDevices` is offered (the device list).
+    pub device_list: bool,
+    /// Devices per `SwitchingFunctionDevices` segment.
+    pub devices_per_segment: usize,
 }
 
 impl Default for SimConfig {
@@ -99,6 +103,8 @@ impl Default for SimConfig {
             framing: Framing::LengthPrefixed,
             max_frame_len: twp_csta::frame::MAX_WIRE_LEN,
             link_queue: 65_536,
+            device_list: true,
+            devices_per_segment: 100,
         }
     }
 }

@@ -35,12 +35,20 @@
 //! variants chosen by the caller's side. Voicemail lights the message
 //! waiting lamp of the device whose call it took.
 //!
+//! Device list: `GetSwitchingFunctionDevices` is answered with every
+//! internal device (extensions as `station`, hunt groups as `group`, the
+//! voicemail server as `voiceUnit`) in `SwitchingFunctionDevices`
+//! segments of `devices_per_segment`; `device_list: false` refuses it, as
+//! a switch without the service does. Devices can be added and removed
+//! while running ([`Simulator::add_device`], [`Simulator::remove_device`]).
+//!
 //! Limits: monitors per link (`monitors_per_link`, refused with
 //! `systemResourceAvailability/objectMonitorLimitExceeded`); only internal
 //! devices can be monitored.
 
 pub mod config;
 mod core;
+mod listing;
 pub mod load;
 pub mod pbx;
 mod server;

@@ -131,6 +131,24 @@ fn handle_frame(
     let msg = twp_csta::decode(&frame.body)
         .map_err(|e| format!("malformed body in frame {invoke_id}: {e}"))?;
     match msg {
+        Message::Request(Request::GetSwitchingFunctionDevices {
+            requested_device_id,
+            requested_device_category,
+        }) => {
+            let mut w = core.lock();
+            let frames = crate::listing::answer(
+                &mut w,
+                &core.config,
+                invoke_id,
+                requested_device_id.as_ref(),
+                requested_device_category,
+            );
+            for f in frames {
+                if tx.try_send(f).is_err() {
+                    return Err("response queue full".into());
+                }
+            }
+        }
         Message::Request(request) => {
             let mut fx = Effects::default();
             {
@@ -381,6 +399,15 @@ fn answer(
         } => {
             pbx.generate_digits(&connection_to_send_digits)?;
             Response::GenerateDigits
+        }
+        // answered by `listing` (the segments follow the response)
+        Request::GetSwitchingFunctionDevices { .. }
+        // a switch-to-client service
+        | Request::SwitchingFunctionDevices { .. } => {
+            return Err(CstaError::new(
+                ErrorCategory::Operation,
+                "requestIncompatibleWithObject",
+            ));
         }
     })
 }

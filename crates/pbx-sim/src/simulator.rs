@@ -209,6 +209,21 @@ impl Simulator {
             .act(|w, fx| w.pbx.set_message_waiting(device, on, fx))?)
     }
 
+    /// Adds (or replaces) a device while running, e.g. a new subscriber.
+    pub fn add_device(&self, device: &crate::config::DeviceConfig) {
+        let mut w = self.core.lock();
+        w.pbx.add_device(device);
+        w.log(format!("device {} added", device.number));
+    }
+
+    /// Removes a device that is in no call (a subscriber leaving).
+    pub fn remove_device(&self, number: &str) -> Result<(), SimError> {
+        let mut w = self.core.lock();
+        w.pbx.remove_device(number)?;
+        w.log(format!("device {number} removed"));
+        Ok(())
+    }
+
     /// Drops the links accepted on listener `listener` (all when `None`);
     /// returns how many. Clients see the TCP connection close.
     pub fn drop_links(&self, listener: Option<usize>) -> usize {

@@ -508,3 +508,70 @@ async fn load_mode_places_answers_and_clears_calls() {
     }
     assert_eq!(cleared, report.completed);
 }
+
+/// Get Switching Function Devices: every internal device with its
+/// category, in segments; a category filter; devices added and removed
+/// while running; refused when the service is switched off.
+#[tokio::test]
+async fn device_list_in_segments_follows_changes_and_can_be_refused() {
+    let (sim, addrs) = start(SimConfig {
+        devices_per_segment: 3,
+        ..config()
+    })
+    .await;
+    let (link, _events) = connect(addrs[0]).await;
+    let all = link.switching_function_devices(None, 100).await.unwrap();
+    let listed: Vec<(&str, Option<DeviceCategory>)> = all
+        .iter()
+        .map(|d| (d.device_id.number(), d.device_category))
+        .collect();
+    let station = Some(DeviceCategory::Station);
+    assert_eq!(
+        listed,
+        [
+            ("100", station),
+            ("101", station),
+            ("102", station),
+            ("103", station),
+            ("104", station),
+            ("105", station),
+            ("200", station),
+            ("300", Some(DeviceCategory::Group)),
+            ("999", Some(DeviceCategory::VoiceUnit)),
+        ]
+    );
+    assert!(
+        sim.link_log()
+            .iter()
+            .any(|l| l.ends_with(": 9 devices in 3 segments")),
+        "{:?}",
+        sim.link_log()
+    );
+
+    sim.remove_device("103").unwrap();
+    sim.add_device(&DeviceConfig::extension("106", "1.1"));
+    let stations = link
+        .switching_function_devices(Some(DeviceCategory::Station), 100)
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = stations.iter().map(|d| d.device_id.number()).collect();
+    assert_eq!(numbers, ["100", "101", "102", "104", "105", "106", "200"]);
+
+    // a device in a call is not removed
+    sim.external_call("0612345678", "100").unwrap();
+    assert!(sim.remove_device("100").is_err());
+
+    let (_sim, addrs) = start(SimConfig {
+        device_list: false,
+        ..config()
+    })
+    .await;
+    let (link, _events) = connect(addrs[0]).await;
+    assert!(matches!(
+        link.switching_function_devices(None, 100).await,
+        Err(LinkError::Refused {
+            request: "GetSwitchingFunctionDevices",
+            ..
+        })
+    ));
+}

@@ -4,6 +4,44 @@ use std::time::Duration;
 
 use twp_csta::{CstaError, LinkError};
 
+/// The PBX's device list (its subscribers) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    #[error("the telephony has no link {link}: use one of the domain's links")]
+    UnknownLink { link: usize },
+    #[error(
+        "the link to the PBX ({host}:{port}) is down{}: check the PBX and the link, then retry once it is back",
+        reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+    )]
+    LinkDown {
+        link: usize,
+        host: String,
+        port: u16,
+        reason: Option<String>,
+    },
+    #[error(
+        "the PBX refused to list its devices ({error}): it does not offer GetSwitchingFunctionDevices on this link"
+    )]
+    NotOffered { error: CstaError },
+    #[error("the PBX did not send its device list ({request}) within {after:?}: retry later")]
+    Timeout {
+        request: &'static str,
+        after: Duration,
+    },
+    #[error("reading the PBX's device list failed: {0}")]
+    Link(LinkError),
+}
+
+impl From<LinkError> for ListError {
+    fn from(error: LinkError) -> Self {
+        match error {
+            LinkError::Refused { error, .. } => ListError::NotOffered { error },
+            LinkError::Timeout { request, after } => ListError::Timeout { request, after },
+            other => ListError::Link(other),
+        }
+    }
+}
+
 /// The configuration cannot be started.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {

@@ -30,6 +30,8 @@
 //! - [`events`]: the fan-out bus with sequence numbers, bounded per
 //!   subscriber queues, `Lagged` disconnection and resumption.
 //! - [`control`]: call control and features, callback (double call).
+//! - `listing`: the PBX's device list (ECMA-269 Get Switching Function
+//!   Devices) through a running link, for the users import's "A5000 INT".
 //! - [`backoff`]: reconnection delays.
 //! - [`trace`]: PDU traces (guide 10.6) of one device or `*`: the links'
 //!   tap filters and queues records (bounded, drops counted), a writer
@@ -153,6 +155,7 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod events;
+mod listing;
 mod monitor;
 pub mod provider;
 mod service;
@@ -161,12 +164,13 @@ pub mod trace;
 
 pub use allocation::{Placement, SiteCluster, SitePattern};
 pub use config::{DeviceSettings, LinkSettings, Protocol, Resync, SessionMode, TelephonyConfig};
-pub use error::{ConfigError, ControlError};
+pub use error::{ConfigError, ControlError, ListError};
 pub use events::{
     CloseReason, Envelope, EventBus, Filter, SubscribeError, Subscription, TelephonyEvent,
 };
+pub use listing::MAX_LISTED_DEVICES;
 pub use provider::ProviderState;
 pub use service::{DevicePlacement, Telephony};
 pub use state::{Activity, CallView, DeviceState, Forward, Party};
 pub use trace::{TraceError, TraceSpec, TraceStatus, TraceTarget};
-pub use twp_csta::{ForwardingType, LocalConnectionState};
+pub use twp_csta::{DeviceCategory, ForwardingType, ListedDevice, LocalConnectionState};

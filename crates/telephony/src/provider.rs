@@ -146,6 +146,16 @@ impl Provider {
         self.synced.load(Ordering::Acquire)
     }
 
+    /// The link, if it is up.
+    pub fn live_link(&self) -> Option<Link> {
+        lock(&self.link).as_ref().filter(|l| l.is_open()).cloned()
+    }
+
+    /// Why the link last went down or failed to come up.
+    pub fn last_error(&self) -> Option<String> {
+        lock(&self.status).last_error.clone()
+    }
+
     /// The live link for a request about `device`, or a fast failure.
     pub fn link_for(&self, device: &str) -> Result<Link, ControlError> {
         if let Some(link) = lock(&self.link).as_ref()

@@ -571,3 +571,40 @@ async fn device_states_carry_voicemail_and_ccos_from_the_configuration() {
         Err(twp_telephony::ConfigError::EmptyVoicemail { .. })
     ));
 }
+
+/// The PBX's device list through a running link; a link index that is
+/// not configured and a link that is down fail at once, saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_list_through_a_running_link() {
+    use twp_telephony::{DeviceCategory, ListError};
+    let (sim, addrs) = sim().await;
+    let tel = engine(&addrs).await;
+    let all = tel.switching_function_devices(1, None).await.unwrap();
+    // the demo PBX: 30 extensions, the hunt group 1900 and voicemail 1999
+    assert_eq!(all.len(), 32);
+    let stations = tel
+        .switching_function_devices(0, Some(DeviceCategory::Station))
+        .await
+        .unwrap();
+    assert_eq!(stations.len(), 30);
+    assert_eq!(stations[0].device_id.number(), "1000");
+    assert_eq!(
+        tel.switching_function_devices(7, None).await,
+        Err(ListError::UnknownLink { link: 7 })
+    );
+    sim.refuse_links(true);
+    sim.drop_links(None);
+    let mut down = None;
+    for _ in 0..100 {
+        match tel.switching_function_devices(0, None).await {
+            Err(e @ ListError::LinkDown { .. }) => {
+                down = Some(e);
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    let down = down.expect("the link goes down").to_string();
+    assert!(down.contains(&addrs[0].port().to_string()), "{down}");
+    tel.shutdown().await;
+}

@@ -135,9 +135,12 @@ pub struct UserImportInput {
     pub import_type: String,
     pub domain_id: i64,
     pub group_id: Option<i64>,
+    /// LDAP: the server. `pbx`: the host of the domain's CSTA link to read
+    /// the subscriber list through; empty: the first link that is up.
     #[serde(default)]
     pub host: String,
-    /// Default 389 (636 with `ldaps`).
+    /// Default 389 (636 with `ldaps`; 3211 for `pbx`, used only when
+    /// several links share the host).
     pub port: Option<i64>,
     /// `none` (default), `ldaps` or `starttls`.
     pub security: Option<String>,
@@ -199,7 +202,9 @@ fn validated(i: &UserImportInput) -> Result<UserImportData, ApiError> {
         ));
     }
     let port = match i.port {
-        None => Some(if security == Some(ImportSecurity::Ldaps) {
+        None => Some(if import_type == Some(ImportType::Pbx) {
+            3211
+        } else if security == Some(ImportSecurity::Ldaps) {
             636
         } else {
             389
@@ -566,7 +571,7 @@ fn progress_dto(p: &twp_import::Progress) -> RunProgressDto {
 /// "Synchro": start a run in the background; follow it with `GET …/run`.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/user-imports/{importId}/run", tag = "user-imports", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("importId" = i64, Path), RunQuery),
-    responses((status = 202, body = RunProgressDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 501, body = ErrorBody)))]
+    responses((status = 202, body = RunProgressDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start_run(
     State(st): State<AppState>,
     a: Admin,

@@ -1,6 +1,6 @@
 //! Requests: element names, decoding and encoding.
 
-use crate::model::Request;
+use crate::model::{ListedDevice, Request};
 use crate::xml::read::FieldResult;
 use crate::xml::tree::Element;
 use crate::xml::write::XmlWriter;
@@ -35,6 +35,8 @@ impl Request {
             Request::SetDoNotDisturb { .. } => "SetDoNotDisturb",
             Request::GetDoNotDisturb { .. } => "GetDoNotDisturb",
             Request::GenerateDigits { .. } => "GenerateDigits",
+            Request::GetSwitchingFunctionDevices { .. } => "GetSwitchingFunctionDevices",
+            Request::SwitchingFunctionDevices { .. } => "SwitchingFunctionDevices",
         }
     }
 
@@ -167,6 +169,13 @@ impl Request {
                     chars_to_send: el.req_text("charactersToSend")?,
                 })
             })(),
+            "GetSwitchingFunctionDevices" => (|| {
+                Ok(Request::GetSwitchingFunctionDevices {
+                    requested_device_id: el.opt_device("requestedDeviceID")?,
+                    requested_device_category: el.opt_token("requestedDeviceCategory")?,
+                })
+            })(),
+            "SwitchingFunctionDevices" => read_device_list(el),
             _ => return None,
         })
     }
@@ -309,8 +318,63 @@ impl Request {
                 w.connection("connectionToSendDigits", connection_to_send_digits);
                 w.leaf("charactersToSend", chars_to_send);
             }
+            Request::GetSwitchingFunctionDevices {
+                requested_device_id,
+                requested_device_category,
+            } => {
+                w.opt_device("requestedDeviceID", requested_device_id.as_ref());
+                w.opt_display("requestedDeviceCategory", *requested_device_category);
+            }
+            Request::SwitchingFunctionDevices {
+                service_cross_ref_id,
+                segment_id,
+                last_segment,
+                device_list,
+            } => {
+                w.leaf("serviceCrossRefID", service_cross_ref_id);
+                w.opt_display("segmentID", *segment_id);
+                w.bool("lastSegment", *last_segment);
+                w.open("deviceList");
+                for d in device_list {
+                    w.open(DEVICE_ENTRY);
+                    w.device("deviceID", &d.device_id);
+                    w.opt_display("deviceCategory", d.device_category);
+                    w.opt_leaf("deviceModelName", d.device_model_name.as_deref());
+                    w.close(DEVICE_ENTRY);
+                }
+                w.close("deviceList");
+            }
         }
     }
+}
+
+/// The element of one `deviceList` entry. ECMA-269's ASN.1 makes the list
+/// a `SEQUENCE OF SEQUENCE` whose item has no name of its own; the
+/// ECMA-323 schema text was not available to check the XML item name, so
+/// TWP writes `deviceEntry` and reads any child of `deviceList` as an
+/// entry (its device from `deviceID` or `device`).
+const DEVICE_ENTRY: &str = "deviceEntry";
+
+fn read_device_list(el: &Element) -> FieldResult<Request> {
+    let list = el.req("deviceList")?;
+    let mut device_list = Vec::with_capacity(list.children.len());
+    for entry in &list.children {
+        let device_id = entry
+            .opt_device("deviceID")?
+            .or(entry.opt_device("device")?)
+            .ok_or(crate::xml::error::FieldError::Missing("deviceID"))?;
+        device_list.push(ListedDevice {
+            device_id,
+            device_category: entry.opt_token("deviceCategory")?,
+            device_model_name: entry.opt_text("deviceModelName").filter(|m| !m.is_empty()),
+        });
+    }
+    Ok(Request::SwitchingFunctionDevices {
+        service_cross_ref_id: el.req_text("serviceCrossRefID")?,
+        segment_id: el.opt_parse("segmentID", "a segment number")?,
+        last_segment: el.req_bool("lastSegment")?,
+        device_list,
+    })
 }
 
 fn read_start_session(el: &Element) -> FieldResult<Request> {

@@ -38,6 +38,7 @@ impl Response {
             Response::SetDoNotDisturb => "SetDoNotDisturbResponse",
             Response::GetDoNotDisturb { .. } => "GetDoNotDisturbResponse",
             Response::GenerateDigits => "GenerateDigitsResponse",
+            Response::GetSwitchingFunctionDevices { .. } => "GetSwitchingFunctionDevicesResponse",
         }
     }
 
@@ -116,6 +117,14 @@ impl Response {
                 .req_bool("doNotDisturbOn")
                 .map(|do_not_disturb_on| Response::GetDoNotDisturb { do_not_disturb_on }),
             "GenerateDigitsResponse" => Ok(Response::GenerateDigits),
+            "GetSwitchingFunctionDevicesResponse" => {
+                el.req_text("serviceCrossRefID")
+                    .map(
+                        |service_cross_ref_id| Response::GetSwitchingFunctionDevices {
+                            service_cross_ref_id,
+                        },
+                    )
+            }
             _ => return None,
         })
     }
@@ -190,6 +199,9 @@ impl Response {
             Response::GetDoNotDisturb { do_not_disturb_on } => {
                 w.bool("doNotDisturbOn", *do_not_disturb_on)
             }
+            Response::GetSwitchingFunctionDevices {
+                service_cross_ref_id,
+            } => w.leaf("serviceCrossRefID", service_cross_ref_id),
             Response::StopApplicationSessionPos
             | Response::SystemStatus
             | Response::MonitorStop

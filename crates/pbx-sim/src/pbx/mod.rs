@@ -212,6 +212,21 @@ impl Pbx {
         self.devices.insert(d.number.clone(), dev);
     }
 
+    /// Removes a device that is in no call; refused otherwise.
+    pub fn remove_device(&mut self, number: &str) -> PbxResult<()> {
+        if !self.devices.contains_key(number) {
+            return Err(invalid_device(number));
+        }
+        if self.is_busy(number) {
+            return Err(invalid_state());
+        }
+        if self.voicemail.as_deref() == Some(number) {
+            self.voicemail = None;
+        }
+        self.devices.remove(number);
+        Ok(())
+    }
+
     pub fn device(&self, number: &str) -> Option<&Device> {
         self.devices.get(number)
     }
