@@ -70,7 +70,9 @@ impl ImportRunner {
                     crate::directories::imported::synchronise(&st, &import).await;
                 }
                 Ok(_) => {}
-                Err(e) => tracing::error!(import = id, error = %e, "cannot record the users import run"),
+                Err(e) => {
+                    tracing::error!(import = id, error = %e, "cannot record the users import run")
+                }
             }
             st.imports.lock().remove(&id);
         });

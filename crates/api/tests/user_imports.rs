@@ -423,7 +423,9 @@ async fn the_directory_of_an_import_shows_its_users_once_granted(app: &App) {
     let r = app.post(&base, &t, ldap_link(ds[0], server.port)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.body["id"].as_i64().unwrap();
-    let dir = r.body["directoryId"].as_i64().expect("the import's directory");
+    let dir = r.body["directoryId"]
+        .as_i64()
+        .expect("the import's directory");
     let domain = format!("/api/v1/companies/{cid}/domains/{}", ds[0]);
     let r = app.get(&format!("{domain}/directories/{dir}"), &t).await;
     assert_eq!(

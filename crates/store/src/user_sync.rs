@@ -317,7 +317,13 @@ pub async fn apply(
 }
 
 fn user_cols(company: CompanyId, domain: DomainId, import_id: i64, now: i64) -> Vec<Col> {
-    let mut cols = vec![lit(company.0), lit(domain.0), lit(import_id), lit(now), lit(now)];
+    let mut cols = vec![
+        lit(company.0),
+        lit(domain.0),
+        lit(import_id),
+        lit(now),
+        lit(now),
+    ];
     cols.extend(std::iter::repeat_n(Col::Own, 9));
     cols
 }
@@ -468,7 +474,13 @@ async fn add_members(
     users: &[i64],
     now: i64,
 ) -> Result<(), StoreError> {
-    let cols = [lit(group.0), Col::Own, lit(domain.0), lit(company.0), lit(now)];
+    let cols = [
+        lit(group.0),
+        Col::Own,
+        lit(domain.0),
+        lit(company.0),
+        lit(now),
+    ];
     let per = rows_per_statement(c, &cols);
     for chunk in users.chunks(per) {
         let sql = format!(

@@ -221,7 +221,7 @@ fn check_connector(server_type: &str, settings: &Map<String, Value>) -> ApiResul
                         format!("connector.{key}: a twp-users directory has only importId"),
                     ));
                 }
-                if !value.as_i64().is_some_and(|i| i > 0) {
+                if value.as_i64().is_none_or(|i| i <= 0) {
                     return Err(bad(
                         "connector.importId",
                         "invalid_import",

@@ -374,7 +374,10 @@ pub async fn list(
 }
 
 /// The DTO of an import with its directory's id.
-async fn with_directory(c: &mut twp_store::AnyConnection, i: UserImport) -> ApiResult<UserImportDto> {
+async fn with_directory(
+    c: &mut twp_store::AnyConnection,
+    i: UserImport,
+) -> ApiResult<UserImportDto> {
     let d = imported::find(&mut *c, i.company_id, i.data.domain_id, i.id).await?;
     let mut dto = UserImportDto::from(i);
     dto.directory_id = d.map(|d| d.id);
