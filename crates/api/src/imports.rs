@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use twp_directory::Connector;
 use twp_domain::{ImportType, UserImport};
 use twp_import::{ListConnector, PbxSubscriber, Progress, RunOptions};
-use twp_store::user_imports;
+use twp_store::user_imports::{self, RunStatus};
 use twp_telephony::DeviceCategory;
 
 use crate::AppState;
@@ -81,13 +81,21 @@ impl ImportRunner {
                 }
                 Source::Pbx(domain, link) => Box::new(pbx_list(&domain, link).await),
             };
-            if let Err(e) = twp_import::run(&st.store, &import, connector, &options, watch).await {
-                tracing::error!(import = id, error = %e, "cannot record the users import run");
-            }
+            let done = twp_import::run(&st.store, &import, connector, &options, watch).await;
             // A run creates, disables and deletes users and group members
             // after the request that started it has answered (or from the
             // scheduler): the access engine must not keep the old ones.
             st.engines.bump();
+            match done {
+                // the run ends once its users are in its directory (7.2.4)
+                Ok(r) if r.status == RunStatus::Succeeded => {
+                    crate::directories::imported::synchronise(&st, &import).await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(import = id, error = %e, "cannot record the users import run")
+                }
+            }
             st.imports.lock().remove(&id);
         });
         Ok(progress)

@@ -2,7 +2,9 @@
 //! validation naming the field, the sealed bind password, company scoping,
 //! a run against a real slapd with its progress and report, 409 while a
 //! run is in progress, 409 for the PBX subscriber list while the domain's
-//! telephony does not run (the PBX import itself: `user_imports_pbx.rs`).
+//! telephony does not run (the PBX import itself: `user_imports_pbx.rs`);
+//! the directory of an import's users (7.2.4), granted and read by a
+//! logged-in user.
 
 #![allow(clippy::unwrap_used)]
 
@@ -24,6 +26,7 @@ both_backends!(
     import_links_are_company_scoped,
     run_report_and_progress_against_slapd,
     second_run_refused_while_one_runs_and_pbx_needs_telephony,
+    the_directory_of_an_import_shows_its_users_once_granted,
 );
 
 fn ldap_link(did: i64, port: u16) -> Value {
@@ -388,4 +391,147 @@ async fn second_run_refused_while_one_runs_and_pbx_needs_telephony(app: &App) {
         r.text
     );
     drop(silent);
+}
+
+/// Guide 7.2.4: an import feeds a directory of its users; granting it
+/// shows their contact cards to a logged-in user, and only theirs.
+async fn the_directory_of_an_import_shows_its_users_once_granted(app: &App) {
+    let server = slapd::Slapd::start(|out| {
+        for i in 1..=3 {
+            write!(
+                out,
+                "dn: uid=p{i},{p}\nobjectClass: inetOrgPerson\nuid: p{i}\ncn: Claire Imported{i}\n\
+                 givenName: Claire\nsn: Imported{i}\ntelephoneNumber: 410{i}\n\n",
+                p = slapd::PEOPLE
+            )
+            .unwrap();
+        }
+    });
+    let t = app.super_token().await;
+    let (cid, ds) = app.company(&t, "Exemple", &["Paris"]).await;
+    // a user made by hand, with a device: never in the import's directory
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{cid}/users"),
+            &t,
+            json!({"domainId": ds[0], "userName": "alice", "password": "alice-pass-1",
+                   "firstName": "Alice", "lastName": "Byhand", "devices": [{"number": "4200"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let alice = r.body["id"].as_i64().unwrap();
+    let readers = app.group(&t, cid, ds[0], "Readers", &[alice]).await;
+
+    let base = format!("/api/v1/companies/{cid}/user-imports");
+    let r = app.post(&base, &t, ldap_link(ds[0], server.port)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    let dir = r.body["directoryId"]
+        .as_i64()
+        .expect("the import's directory");
+    let domain = format!("/api/v1/companies/{cid}/domains/{}", ds[0]);
+    let r = app.get(&format!("{domain}/directories/{dir}"), &t).await;
+    assert_eq!(
+        (
+            r.body["name"].as_str(),
+            r.body["serverType"].as_str(),
+            r.body["connector"]["importId"].as_i64()
+        ),
+        (
+            Some("Imported users: OpenLDAP people"),
+            Some("twp-users"),
+            Some(id)
+        ),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        app.get(&format!("{base}/{id}"), &t).await.body["directoryId"],
+        dir
+    );
+    // a twp-users directory takes only an import's id
+    let r = app
+        .post(
+            &format!("{domain}/directories"),
+            &t,
+            json!({"name": "Bad", "serverType": "twp-users", "connector": {"importId": "x"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("connector.importId")),
+        "{}",
+        r.text
+    );
+
+    app.post(&format!("{base}/{id}/run"), &t, json!({})).await;
+    let last = wait_for_run(app, &t, &format!("{base}/{id}/run")).await;
+    assert_eq!(
+        (last["status"].as_str(), last["created"].as_i64()),
+        (Some("succeeded"), Some(3)),
+        "{last}"
+    );
+    // the run ends with its directory synchronised: its users only
+    let r = app.get(&format!("{domain}/directories/{dir}"), &t).await;
+    assert_eq!(r.body["contacts"], 3, "{}", r.text);
+
+    let login = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/user-auth/login",
+            None,
+            Some(json!({"domain": "Paris", "userName": "alice", "password": "alice-pass-1"})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    let u = login.body["token"].as_str().unwrap().to_owned();
+    let lookup = |n: &str| format!("{domain}/lookup?number={n}");
+    // not granted yet: alice names nobody
+    let r = app.get(&lookup("4102"), &u).await;
+    assert_eq!(
+        (r.status, r.body["found"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "{}",
+        r.text
+    );
+    let grants = format!("/api/v1/companies/{cid}/grants");
+    let r = app
+        .post(&grants, &t, json!({"subject": {"type": "group", "id": readers}, "objectType": "directory", "directoryId": dir}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = app.get(&lookup("4102"), &u).await;
+    assert_eq!(
+        (
+            r.body["directoryId"].as_i64(),
+            r.body["contact"]["name"].as_str()
+        ),
+        (Some(dir), Some("Claire Imported2")),
+        "{}",
+        r.text
+    );
+    let r = app.get(&format!("{domain}/search?q=imported"), &u).await;
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        r.text
+    );
+    // the user made by hand is not in the import's directory
+    let r = app.get(&lookup("4200"), &u).await;
+    assert_eq!(r.body["found"], false, "{}", r.text);
+
+    // deleting the import deletes its directory and the grant on it
+    assert_eq!(
+        app.delete(&format!("{base}/{id}"), &t).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&format!("{domain}/directories/{dir}"), &t)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app.get(&format!("{grants}?objectType=directory"), &t).await;
+    assert_eq!(r.body.as_array().map(Vec::len), Some(0), "{}", r.text);
+    assert_eq!(app.get(&lookup("4102"), &u).await.body["found"], false);
 }

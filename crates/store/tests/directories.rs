@@ -383,11 +383,18 @@ async fn private_contacts_and_domain_users(db: &TestDb) {
         private::get(&mut c, b, u.id, made[0].id).await,
         Err(StoreError::NotFound(_))
     ));
-    let people = private::domain_users(&mut c, a, da).await.unwrap();
+    let people = private::domain_users(&mut c, a, da, None).await.unwrap();
     assert_eq!(people.len(), 1);
+    // made by hand: in no import's directory
+    assert!(
+        private::domain_users(&mut c, a, da, Some(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(people[0].last_name.as_deref(), Some("Dupont"));
     assert!(
-        private::domain_users(&mut c, b, dbb)
+        private::domain_users(&mut c, b, dbb, None)
             .await
             .unwrap()
             .is_empty()

@@ -4,8 +4,10 @@
 //! derived keys (a restart is a bulk load, not a rebuild). Settings
 //! changes are applied to a running engine at once; contacts change only
 //! through a synchronisation (`run`), one at a time per directory, started
-//! by the API, the schedules (`schedule`) or the command line.
+//! by the API, the schedules (`schedule`), the command line or a users
+//! import's run (`imported`: the directory of an import's users).
 
+pub mod imported;
 pub mod private;
 pub mod run;
 pub mod schedule;

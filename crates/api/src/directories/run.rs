@@ -198,7 +198,7 @@ pub async fn start(
         .transpose()
         .map_err(ApiError::internal)?;
     let users = if d.data.server_type == "twp-users" {
-        private::domain_users(&mut conn, company, domain).await?
+        private::domain_users(&mut conn, company, domain, super::settings::import_of(&d)).await?
     } else {
         Vec::new()
     };

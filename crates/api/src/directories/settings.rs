@@ -212,11 +212,30 @@ fn check_connector(server_type: &str, settings: &Map<String, Value>) -> ApiResul
             }
             Ok(())
         }
-        "twp-users" | "private" if settings.is_empty() => Ok(()),
-        "twp-users" | "private" => Err(bad(
+        "twp-users" => {
+            for (key, value) in settings {
+                if key != "importId" {
+                    return Err(bad(
+                        &format!("connector.{key}"),
+                        "unknown_setting",
+                        format!("connector.{key}: a twp-users directory has only importId"),
+                    ));
+                }
+                if value.as_i64().is_none_or(|i| i <= 0) {
+                    return Err(bad(
+                        "connector.importId",
+                        "invalid_import",
+                        "connector.importId: the id of a users import (a positive integer)",
+                    ));
+                }
+            }
+            Ok(())
+        }
+        "private" if settings.is_empty() => Ok(()),
+        "private" => Err(bad(
             "connector",
             "unknown_setting",
-            format!("connector: a {server_type} directory has no connector settings"),
+            "connector: a private directory has no connector settings",
         )),
         other => Err(bad(
             "serverType",
@@ -395,6 +414,15 @@ pub fn stored_settings(d: &StoredDirectory) -> Map<String, Value> {
         Ok(Value::Object(o)) => o,
         _ => Map::new(),
     }
+}
+
+/// The users import whose users a twp-users directory lists (guide
+/// 7.2.4); `None`: every user of the domain.
+pub fn import_of(d: &StoredDirectory) -> Option<i64> {
+    if d.data.server_type != "twp-users" {
+        return None;
+    }
+    stored_settings(d).get("importId").and_then(Value::as_i64)
 }
 
 /// The engine's view of a stored directory.

@@ -107,7 +107,8 @@ pub struct DirectoryInput {
     /// (postgres/mysql/sqlite), `host`, `port`?, `database`, `user`,
     /// `password`, `source` (`{"table": …}` or `{"query": …}`); odbc:
     /// `connectionString` or `database` (DSN), `user`, `password`, `source`;
-    /// twp-users and private: nothing.
+    /// twp-users: `importId`? (only the users that users import created,
+    /// guide 7.2.4; each import makes its own); private: nothing.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub connector: Map<String, Value>,
@@ -300,7 +301,8 @@ pub async fn test(
         .transpose()
         .map_err(ApiError::internal)?;
     let users = if d.data.server_type == "twp-users" {
-        directories::private::domain_users(&mut c, cid, DomainId(domain)).await?
+        directories::private::domain_users(&mut c, cid, DomainId(domain), settings::import_of(&d))
+            .await?
     } else {
         Vec::new()
     };

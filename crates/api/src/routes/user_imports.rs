@@ -21,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::audit::{Change, record};
 use crate::auth::Admin;
+use crate::directories::imported;
 use crate::dto::time_text;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::imports::open_password;
@@ -66,6 +67,11 @@ pub struct UserImportDto {
     pub sync_type: String,
     pub schedule: ScheduleDto,
     pub delete_share_percent: u8,
+    /// The directory of this import's users (guide 7.2.4): grant it to
+    /// show their contact cards. Made with the import, synchronised after
+    /// each successful run, deleted with the import; `null` if an
+    /// administrator deleted it.
+    pub directory_id: Option<i64>,
     pub last_run_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -117,6 +123,7 @@ impl From<UserImport> for UserImportDto {
             sync_type: d.sync_type.as_str().into(),
             schedule: schedule_dto(d.schedule),
             delete_share_percent: d.delete_share_percent,
+            directory_id: None,
             last_run_at: i.last_run_at.map(time_text),
             created_at: time_text(i.created_at),
             updated_at: time_text(i.updated_at),
@@ -364,10 +371,25 @@ pub async fn list(
     let cid = a.company(company)?;
     let mut c = st.store.read().await?;
     let all = user_imports::list(&mut c, cid).await?;
-    Ok(Json(all.into_iter().map(UserImportDto::from).collect()))
+    let mut out = Vec::with_capacity(all.len());
+    for i in all {
+        out.push(with_directory(&mut c, i).await?);
+    }
+    Ok(Json(out))
 }
 
-/// Create an import link.
+/// The DTO of an import with its directory's id.
+async fn with_directory(
+    c: &mut twp_store::AnyConnection,
+    i: UserImport,
+) -> ApiResult<UserImportDto> {
+    let d = imported::find(&mut *c, i.company_id, i.data.domain_id, i.id).await?;
+    let mut dto = UserImportDto::from(i);
+    dto.directory_id = d.map(|d| d.id);
+    Ok(dto)
+}
+
+/// Create an import link, and the directory of its users (guide 7.2.4).
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/user-imports", tag = "user-imports", security(("bearer" = [])),
     params(("companyId" = i64, Path)), request_body = UserImportInput,
     responses((status = 201, body = UserImportDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -385,8 +407,10 @@ pub async fn create(
         .filter(|p| !p.is_empty())
         .map(|p| st.secrets.seal(p));
     let mut tx = st.store.begin().await?;
-    let dto =
-        UserImportDto::from(user_imports::create(&mut tx, cid, &data, password.as_deref()).await?);
+    let import = user_imports::create(&mut tx, cid, &data, password.as_deref()).await?;
+    let directory = imported::create(&mut tx, a.who(), &import).await?;
+    let mut dto = UserImportDto::from(import);
+    dto.directory_id = Some(directory.id);
     record(
         &mut tx,
         a.who(),
@@ -397,6 +421,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    st.directories.apply(&directory).await;
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
@@ -409,7 +434,8 @@ pub async fn get(
 ) -> ApiResult<Json<UserImportDto>> {
     let cid = a.company(company)?;
     let mut c = st.store.read().await?;
-    Ok(Json(user_imports::get(&mut c, cid, id).await?.into()))
+    let i = user_imports::get(&mut c, cid, id).await?;
+    Ok(Json(with_directory(&mut c, i).await?))
 }
 
 /// Replace an import link's settings; an absent password is kept, `""` clears it.
@@ -430,8 +456,17 @@ pub async fn replace(
         Some(p) => SecretChange::Set(st.secrets.seal(p)),
     };
     let mut tx = st.store.begin().await?;
-    let before = UserImportDto::from(user_imports::get(&mut tx, cid, id).await?);
-    let after = UserImportDto::from(user_imports::update(&mut tx, cid, id, &data, password).await?);
+    let current = user_imports::get(&mut tx, cid, id).await?;
+    let before = with_directory(&mut tx, current).await?;
+    let updated = user_imports::update(&mut tx, cid, id, &data, password).await?;
+    // moved to another domain: its directory goes with it (a new one there)
+    let mut moved = None;
+    if before.domain_id != data.domain_id.0 {
+        let old = imported::delete(&mut tx, a.who(), cid, DomainId(before.domain_id), id).await?;
+        let new = imported::create(&mut tx, a.who(), &updated).await?;
+        moved = Some((old, new));
+    }
+    let after = with_directory(&mut tx, updated).await?;
     record(
         &mut tx,
         a.who(),
@@ -443,11 +478,17 @@ pub async fn replace(
     )
     .await?;
     tx.commit().await?;
+    if let Some((old, new)) = moved {
+        if let Some(old) = old {
+            st.directories.remove(old.domain_id, old.id);
+        }
+        st.directories.apply(&new).await;
+    }
     Ok(Json(after))
 }
 
-/// Delete an import link and its reports. Its users stay (no longer owned
-/// by an import).
+/// Delete an import link, its reports and its directory (with the
+/// directory's grants). Its users stay (no longer owned by an import).
 #[utoipa::path(delete, path = "/api/v1/companies/{companyId}/user-imports/{importId}", tag = "user-imports", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("importId" = i64, Path)), responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
@@ -457,7 +498,8 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let cid = a.company(company)?;
     let mut tx = st.store.begin().await?;
-    let before = UserImportDto::from(user_imports::get(&mut tx, cid, id).await?);
+    let current = user_imports::get(&mut tx, cid, id).await?;
+    let before = with_directory(&mut tx, current).await?;
     if st.imports.progress(id).is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -465,6 +507,7 @@ pub async fn delete(
             "a run of this import is in progress: delete it once the run ends",
         ));
     }
+    let directory = imported::delete(&mut tx, a.who(), cid, DomainId(before.domain_id), id).await?;
     user_imports::delete(&mut tx, cid, id).await?;
     record(
         &mut tx,
@@ -476,6 +519,9 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    if let Some(d) = directory {
+        st.directories.remove(d.domain_id, d.id);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

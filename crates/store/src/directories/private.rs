@@ -171,23 +171,30 @@ pub struct DirectoryUser {
 }
 
 /// The enabled users of a domain with their devices' numbers (the
-/// TWP-users directory's source), by id.
+/// TWP-users directory's source), by id; with `import`, only the users that
+/// import created (the directory of an import, guide 7.2.4).
 pub async fn domain_users(
     c: &mut AnyConnection,
     company: CompanyId,
     domain: DomainId,
+    import: Option<i64>,
 ) -> Result<Vec<DirectoryUser>, StoreError> {
-    let rows = sqlx::query(
+    let only_import = if import.is_some() {
+        " AND u.import_id = $4"
+    } else {
+        ""
+    };
+    let sql = format!(
         "SELECT u.id, u.user_name, u.first_name, u.last_name, u.email, u.gsm, d.number
          FROM users u LEFT JOIN devices d ON d.user_id = u.id AND d.company_id = u.company_id
-         WHERE u.domain_id = $1 AND u.company_id = $2 AND u.enabled = $3
-         ORDER BY u.id, d.id",
-    )
-    .bind(domain.0)
-    .bind(company.0)
-    .bind(true)
-    .fetch_all(c)
-    .await?;
+         WHERE u.domain_id = $1 AND u.company_id = $2 AND u.enabled = $3{only_import}
+         ORDER BY u.id, d.id"
+    );
+    let mut q = sqlx::query(&sql).bind(domain.0).bind(company.0).bind(true);
+    if let Some(i) = import {
+        q = q.bind(i);
+    }
+    let rows = q.fetch_all(c).await?;
     let mut out: Vec<DirectoryUser> = Vec::new();
     for r in &rows {
         let id = UserId(r.try_get(0)?);
