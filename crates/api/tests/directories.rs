@@ -686,16 +686,7 @@ async fn users_read_only_the_directories_granted_to_them(app: &App) {
         app.post(&format!("{base}/sync"), &t, json!({})).await;
         assert_eq!(wait_done(app, &t, &base).await["created"], 4);
     }
-    let login = app
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/user-auth/login",
-            None,
-            Some(json!({"domain": "Paris", "userName": "alice", "password": "alice-pass-1"})),
-        )
-        .await;
-    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
-    let u = login.body["token"].as_str().unwrap().to_owned();
+    let u = app.user_token("Paris", "alice", "alice-pass-1").await;
     let lookup = |i: usize| format!("{}/lookup?number=0140000001", domain(i));
     let search = |i: usize| format!("{}/search?q=dur", domain(i));
 
@@ -750,19 +741,6 @@ async fn users_read_only_the_directories_granted_to_them(app: &App) {
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 }
 
-async fn user_token(app: &App, name: &str, password: &str) -> String {
-    let r = app
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/user-auth/login",
-            None,
-            Some(json!({"domain": "Paris", "userName": name, "password": password})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body["token"].as_str().unwrap().to_owned()
-}
-
 /// Guide 9.1.1: users create their own private contacts, visible only in
 /// their own look-ups and searches, when they may read the domain's
 /// [TwsPrivate] directory; its priority places them among the others.
@@ -804,8 +782,8 @@ async fn users_find_their_own_private_contacts(app: &App) {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     }
     let (ta, tb) = (
-        user_token(app, "alice", "alice-pass-1").await,
-        user_token(app, "bob", "bob-pass-1").await,
+        app.user_token("Paris", "alice", "alice-pass-1").await,
+        app.user_token("Paris", "bob", "bob-pass-1").await,
     );
     let lookup = |n: &str| format!("{domain}/lookup?number={n}");
 

@@ -475,16 +475,7 @@ async fn the_directory_of_an_import_shows_its_users_once_granted(app: &App) {
     let r = app.get(&format!("{domain}/directories/{dir}"), &t).await;
     assert_eq!(r.body["contacts"], 3, "{}", r.text);
 
-    let login = app
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/user-auth/login",
-            None,
-            Some(json!({"domain": "Paris", "userName": "alice", "password": "alice-pass-1"})),
-        )
-        .await;
-    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
-    let u = login.body["token"].as_str().unwrap().to_owned();
+    let u = app.user_token("Paris", "alice", "alice-pass-1").await;
     let lookup = |n: &str| format!("{domain}/lookup?number={n}");
     // not granted yet: alice names nobody
     let r = app.get(&lookup("4102"), &u).await;

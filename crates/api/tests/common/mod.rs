@@ -153,6 +153,20 @@ impl App {
         r.body["token"].as_str().unwrap().to_owned()
     }
 
+    /// Logs a user in (`POST /api/v1/user-auth/login`) and returns the token.
+    pub async fn user_token(&self, domain: &str, name: &str, password: &str) -> String {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/user-auth/login",
+                None,
+                Some(json!({"domain": domain, "userName": name, "password": password})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+
     pub async fn token(&self, name: &str, password: &str) -> String {
         let r = self.login(name, password).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
