@@ -95,6 +95,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::change_password))
         .routes(routes!(user_auth::login))
         .routes(routes!(user_auth::logout))
+        .routes(routes!(user_auth::change_password))
         .routes(routes!(user_auth::whoami))
         .routes(routes!(user_auth::list_sessions, user_auth::revoke_all))
         .routes(routes!(user_auth::revoke_one))

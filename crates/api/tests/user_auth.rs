@@ -25,6 +25,7 @@ both_backends!(
     sessions_listed_and_revoked_by_admin,
     ambiguous_domain_needs_company,
     remembered_sessions_follow_every_change,
+    users_change_their_own_password,
 );
 
 fn settings() -> ApiSettings {
@@ -854,4 +855,90 @@ async fn users_reach_only_their_own_phones() {
     assert_eq!(hello["devices"].as_array().unwrap().len(), 1, "{hello}");
     app.stop().await;
     let _ = stop_sim.send(());
+}
+
+/// A user changes its own TWS password: the current one is checked (wrong
+/// ones count towards the lock-out), the new one follows the same rules as
+/// an administrator's, the other sessions end and this one stays; a user
+/// without a TWS password has none to change.
+async fn users_change_their_own_password(app: &App) {
+    let t = app.super_token().await;
+    let (cid, d) = app.company(&t, "ACME", &["Paris"]).await;
+    user_with_password(app, &t, cid, d[0], "dan", "dan-pass-12").await;
+    let t1 = app.user_token("Paris", "dan", "dan-pass-12").await;
+    let t2 = app.user_token("Paris", "dan", "dan-pass-12").await;
+    let change = |current: &str, new: &str| json!({"currentPassword": current, "newPassword": new});
+    let r = app
+        .post(
+            "/api/v1/user-auth/password",
+            &t1,
+            change("guess", "new-pass-34"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["field"], "currentPassword");
+    let r = app
+        .post(
+            "/api/v1/user-auth/password",
+            &t1,
+            change("dan-pass-12", "abc"),
+        )
+        .await;
+    assert_eq!(r.body["field"], "newPassword", "{}", r.text);
+    let r = app
+        .post(
+            "/api/v1/user-auth/password",
+            &t1,
+            change("dan-pass-12", "new-pass-34"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    // this session stays, the other one ended
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &t1).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &t2).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let old = json!({"domain": "Paris", "userName": "dan", "password": "dan-pass-12"});
+    assert_eq!(user_login(app, old).await.status, StatusCode::UNAUTHORIZED);
+    app.user_token("Paris", "dan", "new-pass-34").await;
+
+    // Three wrong current passwords (max_failed_logins 3): locked, and
+    // the guessing session ends.
+    for _ in 0..3 {
+        let r = app
+            .post(
+                "/api/v1/user-auth/password",
+                &t1,
+                change("guess", "x-pass-56"),
+            )
+            .await;
+        assert_eq!(r.body["code"], "wrong_password", "{}", r.text);
+    }
+    assert_eq!(
+        app.get("/api/v1/user-auth/whoami", &t1).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let new = json!({"domain": "Paris", "userName": "dan", "password": "new-pass-34"});
+    assert_eq!(
+        user_login(app, new).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let r = app.get(&format!("/api/v1/audit?companyId={cid}"), &t).await;
+    assert!(r.text.contains("wrong current passwords"), "{}", r.text);
+
+    // No TWS password (AuthMethods None): nothing to change.
+    let eve = app.user(&t, cid, d[0], "eve").await;
+    set_param(app, &t, cid, "users", eve, "AuthMethods", "None").await;
+    let r = user_login(app, json!({"domain": "Paris", "userName": "eve"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let te = r.body["token"].as_str().unwrap().to_owned();
+    let r = app
+        .post("/api/v1/user-auth/password", &te, change("", "eve-pass-78"))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["code"], "no_tws_password");
 }

@@ -278,6 +278,25 @@ pub async fn revoke(
     Ok(done.rows_affected())
 }
 
+/// Ends every session of the user but the one with `keep` (a token
+/// hash); returns how many were ended.
+pub async fn end_other_sessions(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    user: UserId,
+    keep: &str,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM user_sessions WHERE user_id = $1 AND company_id = $2 AND token_hash <> $3",
+    )
+    .bind(user.0)
+    .bind(company.0)
+    .bind(keep)
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(c: &mut AnyConnection) -> Result<u64, StoreError> {
     Ok(

@@ -781,6 +781,28 @@ pub async fn password_hash(
     Ok(r.try_get(0)?)
 }
 
+/// Replaces a user's TWP password hash (the user changing it).
+pub async fn set_password_hash(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    id: UserId,
+    hash: &str,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND company_id = $4",
+    )
+    .bind(hash)
+    .bind(now_ms())
+    .bind(id.0)
+    .bind(company.0)
+    .execute(c)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    Ok(())
+}
+
 async fn insert_device(
     c: &mut AnyConnection,
     company: CompanyId,

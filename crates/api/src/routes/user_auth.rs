@@ -408,6 +408,105 @@ pub async fn logout(State(st): State<AppState>, u: UserPrincipal) -> ApiResult<S
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A user's own TWS password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserPasswordChange {
+    pub current_password: String,
+    /// 6 to 1024 characters, as an administrator would set it.
+    pub new_password: String,
+}
+
+/// Change one's own TWS password (the Caller's "change password").
+///
+/// Only for a user who has a TWS password (users logging in through LDAP,
+/// Windows or None change it there, or have none). The current password
+/// is checked like a login: wrong ones count towards the user's lock-out
+/// and the client address's throttle; the user's other sessions end, this
+/// one stays.
+#[utoipa::path(post, path = "/api/v1/user-auth/password", tag = "user-auth", security(("bearer" = [])),
+    request_body = UserPasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn change_password(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    u: UserPrincipal,
+    Json(input): Json<UserPasswordChange>,
+) -> ApiResult<StatusCode> {
+    if let Some(secs) = st.limiter.blocked_for(ip) {
+        return Err(too_many(
+            secs,
+            format!("too many failed attempts from {ip}: try again in {secs} s"),
+        ));
+    }
+    let s = &u.session;
+    let Some(hash) = users::password_hash(&mut *st.store.read().await?, s.company, s.user).await?
+    else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_tws_password",
+            "this user has no TWS password to change: it logs in through its directory (LDAP), \
+             Windows or None (AuthMethods); an administrator can give it one",
+        ));
+    };
+    if !verify_off_thread(input.current_password.clone(), hash).await? {
+        st.limiter.failed(ip);
+        let max = i64::from(st.settings.max_failed_logins);
+        let lockout = i64::try_from(st.settings.lockout.as_millis()).unwrap_or(i64::MAX);
+        let now = now_ms();
+        let mut tx = st.store.begin().await?;
+        let (failures, locked) = user_sessions::record_failure(&mut tx, s.company, s.user, |n| {
+            (n >= max).then(|| now.saturating_add(lockout))
+        })
+        .await?;
+        if locked.is_some() {
+            // whoever holds this session is guessing: it ends with the others
+            user_sessions::revoke(&mut tx, s.company, s.user, None).await?;
+            let e = AuditEntry {
+                id: 0,
+                at: now,
+                admin_id: None,
+                admin_name: format!("user {}", s.user_name),
+                company_id: Some(s.company),
+                action: "user_lockout".into(),
+                object_type: "user".into(),
+                object_id: Some(s.user.0.to_string()),
+                object_name: Some(format!(
+                    "{} locked after {failures} wrong current passwords, from {ip}",
+                    s.user_name
+                )),
+                before: None,
+                after: None,
+            };
+            audit::record(&mut tx, &e).await?;
+        }
+        tx.commit().await?;
+        if locked.is_some() {
+            // an answer that is not a success does not refresh the
+            // remembered sessions (`lib.rs`): this one must end now
+            st.sessions.sessions_may_have_ended();
+        }
+        return Err(ApiError::bad_request(
+            "currentPassword",
+            "wrong_password",
+            "the current password is wrong",
+        ));
+    }
+    let new = input.new_password.clone();
+    let new_hash =
+        tokio::task::spawn_blocking(move || crate::validate::user_password("newPassword", &new))
+            .await
+            .map_err(ApiError::internal)??;
+    let mut tx = st.store.begin().await?;
+    users::set_password_hash(&mut tx, s.company, s.user, &new_hash).await?;
+    user_sessions::end_other_sessions(&mut tx, s.company, s.user, &u.token_hash).await?;
+    user_sessions::record_success(&mut tx, s.company, s.user).await?;
+    tx.commit().await?;
+    st.limiter.succeeded(ip);
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The user behind the token: domain, company, groups, devices, the
 /// applications granted, the session and the user's AuthMethods.
 #[utoipa::path(get, path = "/api/v1/user-auth/whoami", tag = "user-auth", security(("bearer" = [])),
