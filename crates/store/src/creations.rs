@@ -67,21 +67,27 @@ pub(crate) fn start(writer: Store) -> Queue {
 }
 
 async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Job>) {
-    while let Some(first) = rx.recv().await {
+    // a creation that did not fit in the last group starts the next one
+    let mut left: Option<Job> = None;
+    loop {
+        let first = match left.take() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
         let mut params = users::creation_params(first.devices.len());
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
-            // the next creation must fit: it stays queued otherwise
-            match rx.try_recv() {
-                Ok(job) => {
-                    params += users::creation_params(job.devices.len());
-                    group.push(job);
-                    if params > MAX_PARAMS {
-                        break;
-                    }
-                }
-                Err(_) => break,
+            let Ok(job) = rx.try_recv() else { break };
+            let more = users::creation_params(job.devices.len());
+            if params + more > MAX_PARAMS {
+                left = Some(job);
+                break;
             }
+            params += more;
+            group.push(job);
         }
         commit(&store, group).await;
     }
