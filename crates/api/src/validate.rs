@@ -207,6 +207,9 @@ pub type NewUser = (
     Vec<(DeviceData, DeviceSecrets)>,
 );
 
+/// Devices a user may be created with in one request (one transaction).
+pub const MAX_NEW_DEVICES: usize = 64;
+
 /// A complete new user with its devices and protected secrets.
 pub fn new_user(u: &UserInput, secrets: &SecretBox) -> Result<NewUser, ApiError> {
     let mut errs = FieldErrors::default();
@@ -223,6 +226,15 @@ pub fn new_user(u: &UserInput, secrets: &SecretBox) -> Result<NewUser, ApiError>
         u.culture.as_deref(),
         u.external_key.as_deref(),
     );
+    if u.devices.len() > MAX_NEW_DEVICES {
+        return Err(ApiError::bad_request(
+            "devices",
+            "too_many",
+            format!(
+                "devices: at most {MAX_NEW_DEVICES} with the user; add more with POST …/users/{{userId}}/devices"
+            ),
+        ));
+    }
     let mut devices = Vec::with_capacity(u.devices.len());
     for (i, d) in u.devices.iter().enumerate() {
         if let Some(v) = device(&mut errs, Some(&format!("devices[{i}]")), d, secrets) {

@@ -98,6 +98,19 @@ async fn refused_creation_leaves_no_trace(app: &App) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["field"], "domainId");
+    // more devices than one creation takes
+    let many: Vec<_> = (0..65)
+        .map(|i| json!({"number": format!("{}", 5000 + i)}))
+        .collect();
+    let r = app
+        .post(
+            &path,
+            &t,
+            json!({"domainId": dids[0], "userName": "fourth", "devices": many}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["field"], "devices");
     // nothing of them is stored or audited
     let page = app.get(&path, &t).await;
     let names: Vec<&str> = page.body["items"]
