@@ -50,11 +50,19 @@ fn plans() -> Vec<CompiledPlan> {
 /// Left out, on purpose: a local national significant number starting with
 /// the local country prefix (`+3333…` dials as `0033…`, which the guide's
 /// particular case reads as `+33…`; see the crate documentation) or with the
-/// national prefix (not a canonical form).
+/// national prefix (not a canonical form); an internal number beginning
+/// with the international prefix (`0111` in a plan whose prefix is `011`
+/// reads as the international number `+1`, as a PBX's numbering plan
+/// never has such extensions).
 fn canonical_number(plan: &CompiledPlan) -> BoxedStrategy<String> {
     let p = plan.parameters().clone();
+    let international = p.international_prefix.clone();
     let internal = proptest::collection::vec(0u8..10, 1..=p.internal_length)
-        .prop_map(|d| d.iter().map(|d| char::from(b'0' + d)).collect::<String>());
+        .prop_map(|d| d.iter().map(|d| char::from(b'0' + d)).collect::<String>())
+        .prop_filter(
+            "internal number beginning with the international prefix",
+            move |n| international.is_empty() || !n.starts_with(&international),
+        );
     let country = p.local_country_prefix.clone();
     let national = p.national_prefix.clone();
     let country_for_local = country.clone();
