@@ -135,20 +135,47 @@ fn wrong_credentials() -> ApiError {
 }
 
 /// An audit entry about a user's login (no administrator behind it).
-fn user_event(action: &str, c: &LoginCandidate, domain: &str, detail: String) -> AuditEntry {
+fn user_event(
+    action: &str,
+    company: CompanyId,
+    user: UserId,
+    user_name: &str,
+    object_name: String,
+) -> AuditEntry {
     AuditEntry {
         id: 0,
         at: now_ms(),
         admin_id: None,
-        admin_name: format!("user {}", c.user_name),
-        company_id: Some(c.company),
+        admin_name: format!("user {user_name}"),
+        company_id: Some(company),
         action: action.to_owned(),
         object_type: "user".into(),
-        object_id: Some(c.user.0.to_string()),
-        object_name: Some(format!("{}@{domain} {detail}", c.user_name)),
+        object_id: Some(user.0.to_string()),
+        object_name: Some(object_name),
         before: None,
         after: None,
     }
+}
+
+/// Counts a wrong password of the user (login or password change) against
+/// the client address's throttle and the user's lock-out; returns the
+/// failures in a row and whether this one locked the user.
+async fn count_wrong_password(
+    st: &AppState,
+    tx: &mut twp_store::Tx,
+    company: CompanyId,
+    user: UserId,
+    ip: IpAddr,
+    now: i64,
+) -> ApiResult<(i64, bool)> {
+    st.limiter.failed(ip);
+    let max = i64::from(st.settings.max_failed_logins);
+    let lockout = i64::try_from(st.settings.lockout.as_millis()).unwrap_or(i64::MAX);
+    let (failures, locked) = user_sessions::record_failure(tx, company, user, |n| {
+        (n >= max).then(|| now.saturating_add(lockout))
+    })
+    .await?;
+    Ok((failures, locked.is_some()))
 }
 
 /// The Windows user a trusted proxy vouches for. A header from anywhere
@@ -326,20 +353,18 @@ pub async fn login(
             ));
         }
         Outcome::Refused { ldap_down: None } => {
-            st.limiter.failed(ip);
-            let max = i64::from(st.settings.max_failed_logins);
-            let lockout = i64::try_from(st.settings.lockout.as_millis()).unwrap_or(i64::MAX);
             let (failures, locked) =
-                user_sessions::record_failure(&mut tx, cand.company, cand.user, |n| {
-                    (n >= max).then(|| now.saturating_add(lockout))
-                })
-                .await?;
-            if locked.is_some() {
+                count_wrong_password(&st, &mut tx, cand.company, cand.user, ip, now).await?;
+            if locked {
                 let e = user_event(
                     "user_lockout",
-                    &cand,
-                    domain,
-                    format!("locked after {failures} failed logins, from {ip}"),
+                    cand.company,
+                    cand.user,
+                    &cand.user_name,
+                    format!(
+                        "{}@{domain} locked after {failures} failed logins, from {ip}",
+                        cand.user_name
+                    ),
                 );
                 audit::record(&mut tx, &e).await?;
             }
@@ -451,38 +476,26 @@ pub async fn change_password(
         ));
     };
     if !verify_off_thread(input.current_password.clone(), hash).await? {
-        st.limiter.failed(ip);
-        let max = i64::from(st.settings.max_failed_logins);
-        let lockout = i64::try_from(st.settings.lockout.as_millis()).unwrap_or(i64::MAX);
-        let now = now_ms();
         let mut tx = st.store.begin().await?;
-        let (failures, locked) = user_sessions::record_failure(&mut tx, s.company, s.user, |n| {
-            (n >= max).then(|| now.saturating_add(lockout))
-        })
-        .await?;
-        if locked.is_some() {
+        let (failures, locked) =
+            count_wrong_password(&st, &mut tx, s.company, s.user, ip, now_ms()).await?;
+        if locked {
             // whoever holds this session is guessing: it ends with the others
             user_sessions::revoke(&mut tx, s.company, s.user, None).await?;
-            let e = AuditEntry {
-                id: 0,
-                at: now,
-                admin_id: None,
-                admin_name: format!("user {}", s.user_name),
-                company_id: Some(s.company),
-                action: "user_lockout".into(),
-                object_type: "user".into(),
-                object_id: Some(s.user.0.to_string()),
-                object_name: Some(format!(
+            let e = user_event(
+                "user_lockout",
+                s.company,
+                s.user,
+                &s.user_name,
+                format!(
                     "{} locked after {failures} wrong current passwords, from {ip}",
                     s.user_name
-                )),
-                before: None,
-                after: None,
-            };
+                ),
+            );
             audit::record(&mut tx, &e).await?;
         }
         tx.commit().await?;
-        if locked.is_some() {
+        if locked {
             // an answer that is not a success does not refresh the
             // remembered sessions (`lib.rs`): this one must end now
             st.sessions.sessions_may_have_ended();
