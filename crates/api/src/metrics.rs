@@ -22,19 +22,36 @@ struct RouteStats {
     count: u64,
 }
 
+/// Methods with a slot of their own; any other method counts as the last.
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER",
+];
+
+fn method_slot(m: &axum::http::Method) -> usize {
+    METHODS[..7]
+        .iter()
+        .position(|x| *x == m.as_str())
+        .unwrap_or(7)
+}
+
+/// Per route template, per method. Keyed by the template alone so that a
+/// request finds its entry without allocating (one allocation when a route
+/// is first seen).
 #[derive(Default)]
 pub struct Metrics {
-    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    routes: Mutex<BTreeMap<String, [Option<RouteStats>; METHODS.len()]>>,
 }
 
 impl Metrics {
-    fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
+    fn observe(&self, method: usize, route: &str, status: u16, secs: f64) {
         let Ok(mut map) = self.routes.lock() else {
             return;
         };
-        let s = map
-            .entry((method.to_owned(), route.to_owned()))
-            .or_default();
+        let slots = match map.get_mut(route) {
+            Some(slots) => slots,
+            None => map.entry(route.to_owned()).or_default(),
+        };
+        let s = slots[method].get_or_insert_with(RouteStats::default);
         *s.count_by_status.entry(status).or_default() += 1;
         for (i, b) in BUCKETS.iter().enumerate() {
             if secs <= *b {
@@ -45,12 +62,30 @@ impl Metrics {
         s.count += 1;
     }
 
+    /// Every (method, route, stats), routes in order.
+    fn each<'a>(
+        map: &'a BTreeMap<String, [Option<RouteStats>; METHODS.len()]>,
+    ) -> impl Iterator<Item = (&'static str, &'a str, &'a RouteStats)> {
+        let mut all: Vec<_> = map
+            .iter()
+            .flat_map(|(r, slots)| {
+                slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(m, s)| Some((METHODS[m], r.as_str(), s.as_ref()?)))
+            })
+            .collect();
+        // method first, as before: `DELETE …` lines, then `GET …`
+        all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        all.into_iter()
+    }
+
     /// Renders the HTTP metrics in the Prometheus text format.
     pub fn render(&self, out: &mut String) {
         let Ok(map) = self.routes.lock() else { return };
         out.push_str("# HELP twp_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE twp_http_requests_total counter\n");
-        for ((m, r), s) in map.iter() {
+        for (m, r, s) in Self::each(&map) {
             for (status, n) in &s.count_by_status {
                 let _ = writeln!(
                     out,
@@ -60,7 +95,7 @@ impl Metrics {
         }
         out.push_str("# HELP twp_http_request_duration_seconds HTTP request latency by route.\n");
         out.push_str("# TYPE twp_http_request_duration_seconds histogram\n");
-        for ((m, r), s) in map.iter() {
+        for (m, r, s) in Self::each(&map) {
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -90,17 +125,14 @@ impl Metrics {
 /// Middleware: times every request under its route template (never the
 /// raw path, so ids do not explode the label set).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_owned();
+    // MatchedPath is a shared string: cloning it does not allocate
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = method_slot(req.method());
     let t = Instant::now();
     let resp = next.run(req).await;
     state.metrics.observe(
-        &method,
-        &route,
+        method,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         resp.status().as_u16(),
         t.elapsed().as_secs_f64(),
     );
