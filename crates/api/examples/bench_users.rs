@@ -17,6 +17,10 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark stops loudly on any failure
 
+// the allocator of `twp serve`
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod common;
 
 use common::{login, post};
