@@ -351,15 +351,13 @@ pub async fn report(
     })
 }
 
-/// Replaces the directory's contacts and derived keys (one call inside one
-/// transaction: all or nothing). Contacts are given as encoded chunks.
-pub async fn replace_contacts(
+/// First step of replacing a directory's contacts and derived keys, in a
+/// transaction the caller commits after [`insert_contact_chunk`] for each
+/// chunk and [`save_derived`]: all or nothing.
+pub async fn clear_contacts(
     c: &mut AnyConnection,
     company: CompanyId,
     id: i64,
-    chunks: &[Vec<u8>],
-    contacts: i64,
-    derived: &[u8],
 ) -> Result<(), StoreError> {
     if !exists_in_company(&mut *c, company, id).await? {
         return Err(StoreError::NotFound("directory"));
@@ -368,16 +366,34 @@ pub async fn replace_contacts(
         .bind(id)
         .execute(&mut *c)
         .await?;
-    for (n, chunk) in chunks.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO directory_contacts (directory_id, chunk, data) VALUES ($1, $2, $3)",
-        )
+    Ok(())
+}
+
+/// Stores chunk number `n` of a directory's encoded contacts (after
+/// [`clear_contacts`] in the same transaction).
+pub async fn insert_contact_chunk(
+    c: &mut AnyConnection,
+    id: i64,
+    n: usize,
+    chunk: &[u8],
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO directory_contacts (directory_id, chunk, data) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(i64::try_from(n).unwrap_or(i64::MAX))
-        .bind(chunk.as_slice())
+        .bind(chunk)
         .execute(&mut *c)
         .await?;
-    }
+    Ok(())
+}
+
+/// Stores a directory's derived keys and contact count (the last step of
+/// replacing its contacts).
+pub async fn save_derived(
+    c: &mut AnyConnection,
+    id: i64,
+    contacts: i64,
+    derived: &[u8],
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO directory_derived (directory_id, data, contacts, synced_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (directory_id) DO UPDATE SET data = excluded.data, contacts = excluded.contacts,

@@ -56,32 +56,56 @@ impl Persistence for StorePersistence {
         Ok(all)
     }
 
+    /// Writes the contacts chunk by chunk while the next chunks are
+    /// encoded and the derived keys computed on blocking threads: on a
+    /// 500,000-contact directory this overlaps ≈ 0.55 s of encoding with
+    /// ≈ 0.5 s of writing (BENCHMARKS.md).
     fn commit(
         &self,
         directory: DirectoryId,
         generation: &Arc<Generation>,
         _changes: &ChangeSet,
     ) -> Result<(), PersistError> {
-        let contacts = generation.contacts();
-        let chunks: Vec<Vec<u8>> = contacts.chunks(CHUNK).map(codec::encode_chunk).collect();
-        let derived = generation.derived();
-        let count = i64::try_from(contacts.len()).unwrap_or(i64::MAX);
-        self.runtime
-            .block_on(async {
-                let mut tx = self.store.begin().await?;
-                super::replace_contacts(
-                    &mut tx,
-                    self.company,
-                    directory.0,
-                    &chunks,
-                    count,
-                    &derived,
-                )
-                .await?;
-                tx.commit().await?;
-                Ok::<_, StoreError>(())
-            })
-            .map_err(|e| failed(directory, e))
+        let count = i64::try_from(generation.contacts().len()).unwrap_or(i64::MAX);
+        self.runtime.block_on(async {
+            let (chunk_tx, mut chunks) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+            let g = Arc::clone(generation);
+            let encoder = tokio::task::spawn_blocking(move || {
+                for contacts in g.contacts().chunks(CHUNK) {
+                    if chunk_tx
+                        .blocking_send(codec::encode_chunk(contacts))
+                        .is_err()
+                    {
+                        return; // the writer failed: it says why
+                    }
+                }
+            });
+            let g = Arc::clone(generation);
+            let derived = tokio::task::spawn_blocking(move || g.derived());
+            let mut tx = self
+                .store
+                .begin()
+                .await
+                .map_err(|e| failed(directory, e))?;
+            let written: Result<(), StoreError> = async {
+                super::clear_contacts(&mut tx, self.company, directory.0).await?;
+                let mut n = 0;
+                while let Some(chunk) = chunks.recv().await {
+                    super::insert_contact_chunk(&mut tx, directory.0, n, &chunk).await?;
+                    n += 1;
+                }
+                Ok(())
+            }
+            .await;
+            drop(chunks);
+            written.map_err(|e| failed(directory, e))?;
+            encoder.await.map_err(|e| failed(directory, e))?;
+            let derived = derived.await.map_err(|e| failed(directory, e))?;
+            super::save_derived(&mut tx, directory.0, count, &derived)
+                .await
+                .map_err(|e| failed(directory, e))?;
+            tx.commit().await.map_err(|e| failed(directory, e))
+        })
     }
 
     fn load_derived(&self, directory: DirectoryId) -> Result<Option<Vec<u8>>, PersistError> {
