@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -31,44 +32,46 @@ use crate::reach::Reach;
 /// One contact of a profile.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct MemberDto {
+pub struct MemberDto<'a> {
     pub directory_id: i64,
-    pub directory_name: String,
+    pub directory_name: &'a str,
     /// The contact's id in its source.
-    pub id: String,
+    pub id: &'a str,
 }
 
 /// A contact as users see it: merged across directories with the merge
 /// flag (8.2.2), red-listed numbers left out and listed as hidden.
+// Borrowed from the engine's answer and written to the response at once:
+// a look-up copies no value.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileDto {
+pub struct ProfileDto<'a> {
     pub name: String,
     /// The VIP text (8.2.3), when the contact is a VIP.
-    pub vip: Option<String>,
+    pub vip: Option<&'a str>,
     /// TWP field → value, each from the first member having it.
-    pub fields: BTreeMap<String, String>,
+    pub fields: BTreeMap<&'static str, &'a str>,
     /// Phone fields that exist but are red-listed (8.2.4).
-    pub hidden_numbers: Vec<String>,
+    pub hidden_numbers: Vec<&'static str>,
     /// Members in priority order; the first is the one found.
-    pub members: Vec<MemberDto>,
+    pub members: Vec<MemberDto<'a>>,
 }
 
-impl From<&Profile> for ProfileDto {
-    fn from(p: &Profile) -> Self {
+impl<'a> From<&'a Profile> for ProfileDto<'a> {
+    fn from(p: &'a Profile) -> Self {
         let mut fields = BTreeMap::new();
         let mut hidden = Vec::new();
         for f in ContactField::ALL {
             if f.is_phone() {
                 match p.number(*f).0 {
                     Number::Visible(v) => {
-                        fields.insert(f.name().to_owned(), v.to_owned());
+                        fields.insert(f.name(), v);
                     }
-                    Number::Hidden => hidden.push(f.name().to_owned()),
+                    Number::Hidden => hidden.push(f.name()),
                     Number::Absent => {}
                 }
             } else if let Some((v, _)) = p.get(*f) {
-                fields.insert(f.name().to_owned(), v.to_owned());
+                fields.insert(f.name(), v);
             }
         }
         let found = p.found();
@@ -76,15 +79,15 @@ impl From<&Profile> for ProfileDto {
         members.extend(p.members().iter().filter(|m| !std::ptr::eq(*m, found)));
         ProfileDto {
             name: p.name(),
-            vip: p.vip().map(str::to_owned),
+            vip: p.vip(),
             fields,
             hidden_numbers: hidden,
             members: members
                 .into_iter()
                 .map(|m| MemberDto {
                     directory_id: m.directory().id.0,
-                    directory_name: m.directory().name.clone(),
-                    id: m.contact().id().to_owned(),
+                    directory_name: &m.directory().name,
+                    id: m.contact().id(),
                 })
                 .collect(),
         }
@@ -101,22 +104,22 @@ pub struct LookupQuery {
 /// Who is calling.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct LookupDto {
+pub struct LookupDto<'a> {
     pub found: bool,
     /// The number in the dialing plan's canonical form.
-    pub canonical: String,
+    pub canonical: &'a str,
     /// The directory whose contact matched.
     pub directory_id: Option<i64>,
-    pub directory_name: Option<String>,
+    pub directory_name: Option<&'a str>,
     /// The contact's field holding the number.
-    pub field: Option<String>,
+    pub field: Option<&'static str>,
     /// `exact`, or `suffix` (internal reverse length).
     #[serde(rename = "match")]
-    pub match_kind: Option<String>,
+    pub match_kind: Option<&'static str>,
     /// The number is red-listed: show the name only.
     pub number_hidden: bool,
-    pub vip: Option<String>,
-    pub contact: Option<ProfileDto>,
+    pub vip: Option<&'a str>,
+    pub contact: Option<ProfileDto<'a>>,
 }
 
 async fn check_domain(
@@ -210,7 +213,7 @@ pub async fn lookup(
     r: Reach,
     Path((company, domain)): Path<(i64, i64)>,
     Query(q): Query<LookupQuery>,
-) -> ApiResult<Json<LookupDto>> {
+) -> ApiResult<Response> {
     let number = q.number.trim();
     if number.is_empty() || number.len() > 64 {
         return Err(ApiError::bad_request(
@@ -237,9 +240,10 @@ pub async fn lookup(
         found = better(found, own.lookup(number, Allowed::All));
     }
     let Some(m) = found else {
+        let canonical = engine.plan().incoming(number).number;
         return Ok(Json(LookupDto {
             found: false,
-            canonical: engine.plan().incoming(number).number,
+            canonical: &canonical,
             directory_id: None,
             directory_name: None,
             field: None,
@@ -247,32 +251,31 @@ pub async fn lookup(
             number_hidden: false,
             vip: None,
             contact: None,
-        }));
+        })
+        .into_response());
     };
     Ok(Json(LookupDto {
         found: true,
-        canonical: m.canonical.clone(),
+        canonical: &m.canonical,
         directory_id: Some(m.directory.0),
-        directory_name: Some(m.profile.found().directory().name.clone()),
-        field: Some(m.field.name().to_owned()),
-        match_kind: Some(
-            match m.kind {
-                MatchKind::Exact => "exact",
-                MatchKind::Suffix => "suffix",
-            }
-            .into(),
-        ),
+        directory_name: Some(&m.profile.found().directory().name),
+        field: Some(m.field.name()),
+        match_kind: Some(match m.kind {
+            MatchKind::Exact => "exact",
+            MatchKind::Suffix => "suffix",
+        }),
         number_hidden: m.number_hidden,
-        vip: m.vip.clone(),
+        vip: m.vip.as_deref(),
         contact: Some(ProfileDto::from(&m.profile)),
-    }))
+    })
+    .into_response())
 }
 
 /// A page of search results.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SearchPageDto {
-    pub items: Vec<ProfileDto>,
+pub struct SearchPageDto<'a> {
+    pub items: Vec<ProfileDto<'a>>,
     /// Pass as `after` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
@@ -300,11 +303,13 @@ fn decode_cursor(text: &str) -> ApiResult<Cursor> {
     })
 }
 
-fn page(p: SearchPage) -> SearchPageDto {
-    SearchPageDto {
+/// The JSON answer of a search page.
+fn page(p: &SearchPage) -> Response {
+    Json(SearchPageDto {
         items: p.hits.iter().map(ProfileDto::from).collect(),
         next: p.next.as_ref().map(encode_cursor),
-    }
+    })
+    .into_response()
 }
 
 fn limit(l: Option<usize>) -> ApiResult<usize> {
@@ -342,7 +347,7 @@ pub async fn search(
     r: Reach,
     Path((company, domain)): Path<(i64, i64)>,
     Query(q): Query<SearchQuery>,
-) -> ApiResult<Json<SearchPageDto>> {
+) -> ApiResult<Response> {
     let cid = check_domain(&st, &r, company, domain).await?;
     let mode = match q.mode.as_deref() {
         None | Some("prefix") => TextMatch::Prefix,
@@ -374,9 +379,9 @@ pub async fn search(
     };
     let own = own_book(&st, &r, cid, DomainId(domain), &readable).await?;
     let (Some(book), Some(ids)) = (&own, &readable) else {
-        return Ok(Json(page(
-            engine.search(query(limit, after.as_ref()), allowed(&readable)),
-        )));
+        return Ok(page(
+            &engine.search(query(limit, after.as_ref()), allowed(&readable)),
+        ));
     };
     let Some((private_id, private)) = &book.inner else {
         return Err(ApiError::internal("a private book without its directory"));
@@ -417,10 +422,10 @@ pub async fn search(
         {
             Some(i) => i,
             None => {
-                return Ok(Json(page(SearchPage {
+                return Ok(page(&SearchPage {
                     hits: Vec::new(),
                     next: None,
-                })));
+                }));
             }
         },
     };
@@ -450,7 +455,7 @@ pub async fn search(
             break;
         }
     }
-    Ok(Json(page(result)))
+    Ok(page(&result))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -478,7 +483,7 @@ pub async fn search_advanced(
     r: Reach,
     Path((company, domain)): Path<(i64, i64)>,
     Query(q): Query<AdvancedSearchQuery>,
-) -> ApiResult<Json<SearchPageDto>> {
+) -> ApiResult<Response> {
     let cid = check_domain(&st, &r, company, domain).await?;
     let field = ContactField::from_name(&q.field).ok_or_else(|| {
         ApiError::bad_request(
@@ -523,9 +528,7 @@ pub async fn search_advanced(
         && let Some((id, own)) = &book.inner
         && id.0 == q.directory_id
     {
-        return Ok(Json(page(
-            own.search_advanced(advanced(limit), Allowed::All),
-        )));
+        return Ok(page(&own.search_advanced(advanced(limit), Allowed::All)));
     }
     let engine = st.directories.engine(&st, cid, DomainId(domain)).await?;
     if !engine
@@ -536,5 +539,5 @@ pub async fn search_advanced(
         return Err(ApiError::not_found("directory"));
     }
     let result = engine.search_advanced(advanced(limit), allowed(&readable));
-    Ok(Json(page(result)))
+    Ok(page(&result))
 }

@@ -82,11 +82,7 @@ impl Persistence for StorePersistence {
             });
             let g = Arc::clone(generation);
             let derived = tokio::task::spawn_blocking(move || g.derived());
-            let mut tx = self
-                .store
-                .begin()
-                .await
-                .map_err(|e| failed(directory, e))?;
+            let mut tx = self.store.begin().await.map_err(|e| failed(directory, e))?;
             let written: Result<(), StoreError> = async {
                 super::clear_contacts(&mut tx, self.company, directory.0).await?;
                 let mut n = 0;
