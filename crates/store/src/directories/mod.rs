@@ -2,9 +2,10 @@
 //! their last completed synchronisation with the derived keys, and the last
 //! report. `persist` implements the engine's `Persistence` over these tables;
 //! `codec` packs contacts into chunks (a 500,000-contact directory is a
-//! hundred rows, not half a million).
+//! hundred rows, not half a million); `packed` compresses the stored blobs.
 
 mod codec;
+mod packed;
 mod persist;
 pub mod private;
 

@@ -10,7 +10,7 @@ use tokio::runtime::Handle;
 use twp_directory::{ChangeSet, Contact, DirectoryId, Generation, PersistError, Persistence};
 use twp_domain::CompanyId;
 
-use super::{CHUNK, codec};
+use super::{CHUNK, codec, packed};
 use crate::{Store, StoreError};
 
 /// Directories' contacts kept in the store, for one company's engines: a
@@ -51,6 +51,7 @@ impl Persistence for StorePersistence {
             .map_err(|e| failed(directory, e))?;
         let mut all = Vec::new();
         for chunk in chunks {
+            let chunk = packed::unpack(&chunk).map_err(|e| failed(directory, e))?;
             all.extend(codec::decode_chunk(&chunk).map_err(|e| failed(directory, e))?);
         }
         Ok(all)
@@ -73,7 +74,7 @@ impl Persistence for StorePersistence {
             let encoder = tokio::task::spawn_blocking(move || {
                 for contacts in g.contacts().chunks(CHUNK) {
                     if chunk_tx
-                        .blocking_send(codec::encode_chunk(contacts))
+                        .blocking_send(packed::pack(&codec::encode_chunk(contacts)))
                         .is_err()
                     {
                         return; // the writer failed: it says why
@@ -81,7 +82,7 @@ impl Persistence for StorePersistence {
                 }
             });
             let g = Arc::clone(generation);
-            let derived = tokio::task::spawn_blocking(move || g.derived());
+            let derived = tokio::task::spawn_blocking(move || packed::pack(&g.derived()));
             let mut tx = self.store.begin().await.map_err(|e| failed(directory, e))?;
             let written: Result<(), StoreError> = async {
                 super::clear_contacts(&mut tx, self.company, directory.0).await?;
@@ -111,5 +112,16 @@ impl Persistence for StorePersistence {
                 super::derived(&mut c, self.company, directory.0).await
             })
             .map_err(|e| failed(directory, e))
+            .map(|stored| {
+                // damaged derived keys are not an error: the engine
+                // rebuilds them from the contacts, as for any it rejects
+                stored.and_then(|b| match packed::unpack_owned(b) {
+                    Ok(b) => Some(b),
+                    Err(e) => {
+                        tracing::warn!(directory = directory.0, error = %e, "stored derived keys unreadable: rebuilding them");
+                        None
+                    }
+                })
+            })
     }
 }
