@@ -128,6 +128,45 @@ fn generated_people_are_synchronised_and_named() {
     assert_eq!((again.created, again.unchanged), (0, 400));
 }
 
+/// Values as slapd sends them: a binary value in hexadecimal, the first
+/// of several values, non-ASCII text, the DN as a field, attribute names in
+/// any case; an attribute the entry lacks is absent.
+#[test]
+fn binary_multi_valued_and_unicode_values() {
+    use twp_directory::{ReadOutcome, SourceRecord};
+    let dn = "uid=zoe,ou=people,dc=example,dc=com";
+    let server = Slapd::start(|out| {
+        // jpegPhoto: the bytes ff d8 ff 00 (not UTF-8).
+        write!(
+            out,
+            "dn: {dn}\nobjectClass: inetOrgPerson\nuid: zoe\ncn:: w4lsb8Ovc2U=\nsn: Z\n\
+             mail: first@example.com\nmail: second@example.com\njpegPhoto:: /9j/AA==\n\n"
+        )
+        .unwrap();
+    });
+    let mut c = LdapConnector::new(settings(&server));
+    let fields: Vec<String> = ["UID", "jpegphoto", "mail", "dn", "cn", "description"]
+        .map(str::to_owned)
+        .to_vec();
+    let mut stream = c.open(&fields).unwrap();
+    let mut r = SourceRecord::new(fields.len());
+    assert_eq!(stream.next_record(&mut r).unwrap(), ReadOutcome::Record);
+    assert_eq!(r.location(), Some(&Location::Dn(dn.into())));
+    let values: Vec<Option<&str>> = (0..fields.len()).map(|i| r.get(i)).collect();
+    assert_eq!(
+        values,
+        [
+            Some("zoe"),
+            Some("ffd8ff00"),
+            Some("first@example.com"),
+            Some(dn),
+            Some("Éloïse"),
+            None
+        ]
+    );
+    assert_eq!(stream.next_record(&mut r).unwrap(), ReadOutcome::End);
+}
+
 #[test]
 fn test_connection_lists_attributes() {
     let server = server();
