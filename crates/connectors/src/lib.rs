@@ -9,7 +9,7 @@
 //!   [`validate_filter`] before it is sent), page size (paged-results
 //!   control), size limit, LDAPS or StartTLS (native TLS). A lean client
 //!   of our own (`ldap::client`) runs on a reader thread with a
-//!   current-thread tokio runtime ([`pump`](crate::pump) module): each
+//!   current-thread tokio runtime (`pump` module): each
 //!   response is framed in one read buffer and decoded in place
 //!   ([`ldap_wire`], RFC 4511 BER), the asked attributes' first values
 //!   packed into one text buffer per page, which the engine's synchronous

@@ -2,7 +2,7 @@
 //! from the bytes received: a message is framed by its BER length, then
 //! walked without building a tree or copying a value. Requests are few
 //! (bind, StartTLS, one search per page) and are encoded with `ldap3`'s
-//! ASN.1 types in [`super::client`].
+//! ASN.1 types in the connector's client.
 //!
 //! Public for the fuzz target (`fuzz/connectors`), not for other crates.
 
