@@ -251,6 +251,35 @@ fn bad_settings_name_the_setting() {
     assert!(base.contains("Connection string"), "{base}");
 }
 
+/// A server that accepts the connection and never answers: the bind gives
+/// up after the timeout, naming it, in the test and in a sync alike.
+#[test]
+fn a_silent_server_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(2) {
+            open.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    });
+    let started = std::time::Instant::now();
+    let message = failure(LdapSettings {
+        port: Some(port),
+        bind_name: slapd::ADMIN.into(),
+        password: Secret::new(slapd::ADMIN_PASSWORD),
+        timeout_secs: 1,
+        ..LdapSettings::new("127.0.0.1", slapd::PEOPLE)
+    });
+    assert!(
+        message.contains("bind to") && message.contains("no answer within 1s"),
+        "{message}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    held.join().unwrap();
+}
+
 #[test]
 fn ldaps_and_starttls() {
     let server = Slapd::start_with(true, |out| {
