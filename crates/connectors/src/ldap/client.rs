@@ -38,6 +38,8 @@ pub(super) enum ClientError {
     Closed(String),
     #[error("the server refused StartTLS with result code {0}{1}")]
     StartTls(u32, String),
+    #[error("the server sent data after accepting StartTLS")]
+    StartTlsData,
     #[error("the filter cannot be encoded")]
     Filter,
 }
@@ -106,8 +108,8 @@ pub(super) async fn connect(
             return Err(ClientError::StartTls(code, detail(&text)));
         }
         if plain.start < plain.end {
-            // Bytes after the answer would be plain text inside TLS.
-            return Err(WireError::Truncated.into());
+            // Bytes after the answer would be plain text taken as TLS.
+            return Err(ClientError::StartTlsData);
         }
     }
     let mut builder = native_tls::TlsConnector::builder();
