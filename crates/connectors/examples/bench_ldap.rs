@@ -51,6 +51,18 @@ fn main() {
         t.elapsed()
     );
 
+    // CPU seconds of this process and of slapd, for figures that do not
+    // depend on what else the machine runs.
+    let cpu = || (slapd::cpu_seconds("/proc/self/stat"), server.cpu_seconds());
+    let used = |before: (f64, f64)| {
+        let now = cpu();
+        format!(
+            "CPU: this process {:.2} s, slapd {:.2} s; load {}",
+            now.0 - before.0,
+            now.1 - before.1,
+            slapd::load_average()
+        )
+    };
     let dump = || {
         let t = Instant::now();
         let status = Command::new("ldapsearch")
@@ -64,8 +76,12 @@ fn main() {
         t.elapsed()
     };
     let _warm = dump();
+    let before = cpu();
     let dump_time = dump();
-    println!("ldapsearch dump (pages of 1000, all attributes): {dump_time:.2?}");
+    println!(
+        "ldapsearch dump (pages of 1000, all attributes): {dump_time:.2?}; {}",
+        used(before)
+    );
 
     let engine = DirectoryEngine::new(
         DomainId(1),
@@ -114,6 +130,7 @@ fn main() {
     {
         use twp_directory::{Connector, ReadOutcome, SourceRecord};
         let fields = engine.directories()[0].mapping.source_fields().to_vec();
+        let before = cpu();
         let t = Instant::now();
         let mut stream = connector.open(&fields).unwrap();
         let mut record = SourceRecord::new(fields.len());
@@ -124,25 +141,28 @@ fn main() {
         assert_eq!(n, people);
         let alone = t.elapsed();
         println!(
-            "connector alone (paged search, entries decoded, no engine): {alone:.2?}; ratio to the dump {:.2}",
-            alone.as_secs_f64() / dump_time.as_secs_f64()
+            "connector alone (paged search, entries decoded, no engine): {alone:.2?}; ratio to the dump {:.2}; {}",
+            alone.as_secs_f64() / dump_time.as_secs_f64(),
+            used(before)
         );
     }
     for run in ["first sync (all created)", "second sync (all unchanged)"] {
+        let before = cpu();
         let t = Instant::now();
         let r = engine.synchronise(DirectoryId(1), &mut connector).unwrap();
         let sync_time = t.elapsed();
         assert_eq!(r.rows_read as usize, people);
         println!(
             "{run}: {sync_time:.2?} (reading {:.2?}, indexing {:.2?}, saving {:.2?}), \
-             created {} unchanged {}; {:.0} entries/s; ratio to the dump {:.2} (target ≤ 1.5)",
+             created {} unchanged {}; {:.0} entries/s; ratio to the dump {:.2} (target ≤ 1.5); {}",
             r.reading,
             r.indexing,
             r.saving,
             r.created,
             r.unchanged,
             people as f64 / sync_time.as_secs_f64(),
-            sync_time.as_secs_f64() / dump_time.as_secs_f64()
+            sync_time.as_secs_f64() / dump_time.as_secs_f64(),
+            used(before)
         );
     }
 }

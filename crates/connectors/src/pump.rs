@@ -25,11 +25,104 @@ pub(crate) enum Item {
     Skipped { location: Location, reason: String },
 }
 
+/// Records packed in one text buffer: a producer that decodes into it
+/// allocates nothing per record, and the consumer copies each value into
+/// its reused [`SourceRecord`] (no string freed per value on the other
+/// thread, which glibc's allocator makes costly).
+pub(crate) struct Page {
+    width: usize,
+    text: String,
+    rows: Vec<Row>,
+    /// `width` per record row: the value's range in `text`, if any.
+    spans: Vec<Option<(usize, usize)>>,
+}
+
+enum Row {
+    /// A record: its DN's range in `text`; values at `spans[n * width..]`
+    /// for the record's rank `n` among the record rows.
+    Record {
+        dn: (usize, usize),
+    },
+    Skipped {
+        location: Location,
+        reason: String,
+    },
+}
+
+impl Page {
+    pub(crate) fn new(width: usize, rows: usize) -> Self {
+        Self {
+            width,
+            text: String::with_capacity(rows * 256),
+            rows: Vec::with_capacity(rows),
+            spans: Vec::with_capacity(rows * width),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Starts a record located by a DN; its values are then set with
+    /// [`Self::value`], and it is kept by [`Self::commit`] or dropped by
+    /// [`Self::rollback`].
+    pub(crate) fn begin(&mut self, dn: &str) -> Mark {
+        let mark = Mark {
+            text: self.text.len(),
+            spans: self.spans.len(),
+        };
+        self.text.push_str(dn);
+        self.spans.resize(mark.spans + self.width, None);
+        mark
+    }
+
+    /// The text buffer, to append a value to (then [`Self::value`]).
+    pub(crate) fn text(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    /// Field `i` of the current record is the text appended since `start`.
+    pub(crate) fn value(&mut self, mark: &Mark, i: usize, start: usize) {
+        if let Some(slot) = self.spans.get_mut(mark.spans + i) {
+            *slot = Some((start, self.text.len()));
+        }
+    }
+
+    pub(crate) fn commit(&mut self, mark: Mark, dn_len: usize) {
+        self.rows.push(Row::Record {
+            dn: (mark.text, mark.text + dn_len),
+        });
+    }
+
+    pub(crate) fn rollback(&mut self, mark: Mark) {
+        self.text.truncate(mark.text);
+        self.spans.truncate(mark.spans);
+    }
+
+    pub(crate) fn skip(&mut self, location: Location, reason: String) {
+        self.rows.push(Row::Skipped { location, reason });
+    }
+}
+
+/// Where a record begins in a [`Page`].
+pub(crate) struct Mark {
+    text: usize,
+    spans: usize,
+}
+
+impl Mark {
+    /// Where the record's DN starts in the page's text.
+    pub(crate) fn start(&self) -> usize {
+        self.text
+    }
+}
+
 /// What goes through the channel. The end is explicit: a producer that
 /// dies (panics) without saying `End` must not pass for a complete source,
 /// or a sync would delete the contacts it did not read.
 enum Message {
     Batch(Vec<Item>),
+    Page(Page),
     End,
     Failed(ConnectorError),
 }
@@ -49,6 +142,14 @@ impl Sink {
             return self.flush();
         }
         true
+    }
+
+    /// Sends a page (after the queued items); false when the consumer is gone.
+    pub(crate) fn send_page(&mut self, page: Page) -> bool {
+        if !self.flush() {
+            return false;
+        }
+        page.rows.is_empty() || self.tx.send(Message::Page(page)).is_ok()
     }
 
     /// Sends the queued items; false when the consumer is gone.
@@ -114,6 +215,7 @@ where
     Ok(PumpStream {
         rx,
         current: Vec::new().into_iter(),
+        page: None,
         done: false,
         read: 0,
     })
@@ -123,6 +225,8 @@ where
 pub(crate) struct PumpStream {
     rx: Receiver<Message>,
     current: std::vec::IntoIter<Item>,
+    /// The page being read: its rows and the rank of the next record row.
+    page: Option<(std::vec::IntoIter<Row>, Page, usize)>,
     done: bool,
     read: u64,
 }
@@ -145,11 +249,40 @@ impl RecordStream for PumpStream {
                     Item::Skipped { location, reason } => ReadOutcome::Skipped { location, reason },
                 });
             }
+            if let Some((rows, page, rank)) = &mut self.page {
+                if let Some(row) = rows.next() {
+                    self.read += 1;
+                    return Ok(match row {
+                        Row::Record { dn } => {
+                            let text = page.text.as_str();
+                            out.reset(Location::Dn(text.get(dn.0..dn.1).unwrap_or("").to_owned()));
+                            let at = *rank * page.width;
+                            *rank += 1;
+                            let spans = page.spans.get(at..at + page.width).unwrap_or(&[]);
+                            for (i, span) in spans.iter().enumerate() {
+                                if let Some(v) = span.and_then(|(start, end)| text.get(start..end))
+                                {
+                                    out.set(i, v);
+                                }
+                            }
+                            ReadOutcome::Record
+                        }
+                        Row::Skipped { location, reason } => {
+                            ReadOutcome::Skipped { location, reason }
+                        }
+                    });
+                }
+                self.page = None;
+            }
             if self.done {
                 return Ok(ReadOutcome::End);
             }
             match self.rx.recv() {
                 Ok(Message::Batch(batch)) => self.current = batch.into_iter(),
+                Ok(Message::Page(mut page)) => {
+                    let rows = std::mem::take(&mut page.rows).into_iter();
+                    self.page = Some((rows, page, 0));
+                }
                 Ok(Message::End) => self.done = true,
                 Ok(Message::Failed(e)) => {
                     self.done = true;

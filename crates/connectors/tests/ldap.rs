@@ -128,6 +128,45 @@ fn generated_people_are_synchronised_and_named() {
     assert_eq!((again.created, again.unchanged), (0, 400));
 }
 
+/// Values as slapd sends them: a binary value in hexadecimal, the first
+/// of several values, non-ASCII text, the DN as a field, attribute names in
+/// any case; an attribute the entry lacks is absent.
+#[test]
+fn binary_multi_valued_and_unicode_values() {
+    use twp_directory::{ReadOutcome, SourceRecord};
+    let dn = "uid=zoe,ou=people,dc=example,dc=com";
+    let server = Slapd::start(|out| {
+        // jpegPhoto: the bytes ff d8 ff 00 (not UTF-8).
+        write!(
+            out,
+            "dn: {dn}\nobjectClass: inetOrgPerson\nuid: zoe\ncn:: w4lsb8Ovc2U=\nsn: Z\n\
+             mail: first@example.com\nmail: second@example.com\njpegPhoto:: /9j/AA==\n\n"
+        )
+        .unwrap();
+    });
+    let mut c = LdapConnector::new(settings(&server));
+    let fields: Vec<String> = ["UID", "jpegphoto", "mail", "dn", "cn", "description"]
+        .map(str::to_owned)
+        .to_vec();
+    let mut stream = c.open(&fields).unwrap();
+    let mut r = SourceRecord::new(fields.len());
+    assert_eq!(stream.next_record(&mut r).unwrap(), ReadOutcome::Record);
+    assert_eq!(r.location(), Some(&Location::Dn(dn.into())));
+    let values: Vec<Option<&str>> = (0..fields.len()).map(|i| r.get(i)).collect();
+    assert_eq!(
+        values,
+        [
+            Some("zoe"),
+            Some("ffd8ff00"),
+            Some("first@example.com"),
+            Some(dn),
+            Some("Éloïse"),
+            None
+        ]
+    );
+    assert_eq!(stream.next_record(&mut r).unwrap(), ReadOutcome::End);
+}
+
 #[test]
 fn test_connection_lists_attributes() {
     let server = server();
@@ -210,6 +249,35 @@ fn bad_settings_name_the_setting() {
         ..settings(&server)
     });
     assert!(base.contains("Connection string"), "{base}");
+}
+
+/// A server that accepts the connection and never answers: the bind gives
+/// up after the timeout, naming it, in the test and in a sync alike.
+#[test]
+fn a_silent_server_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(2) {
+            open.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    });
+    let started = std::time::Instant::now();
+    let message = failure(LdapSettings {
+        port: Some(port),
+        bind_name: slapd::ADMIN.into(),
+        password: Secret::new(slapd::ADMIN_PASSWORD),
+        timeout_secs: 1,
+        ..LdapSettings::new("127.0.0.1", slapd::PEOPLE)
+    });
+    assert!(
+        message.contains("bind to") && message.contains("no answer within 1s"),
+        "{message}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    held.join().unwrap();
 }
 
 #[test]

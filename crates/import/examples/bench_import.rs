@@ -59,6 +59,18 @@ async fn main() {
         "LDIF written and loaded with slapadd, slapd up: {:.2?}",
         t.elapsed()
     );
+    // CPU seconds of this process and of slapd, for figures that do not
+    // depend on what else the machine runs.
+    let cpu = || (slapd::cpu_seconds("/proc/self/stat"), server.cpu_seconds());
+    let used = |before: (f64, f64)| {
+        let now = cpu();
+        format!(
+            "CPU: this process {:.2} s, slapd {:.2} s; load {}",
+            now.0 - before.0,
+            now.1 - before.1,
+            slapd::load_average()
+        )
+    };
     let dump = || {
         let t = Instant::now();
         let status = Command::new("ldapsearch")
@@ -78,8 +90,12 @@ async fn main() {
         t.elapsed()
     };
     let _warm = dump();
+    let before = cpu();
     let dump_time = dump();
-    println!("ldapsearch dump (pages of {PAGE}, all attributes): {dump_time:.2?}");
+    println!(
+        "ldapsearch dump (pages of {PAGE}, all attributes): {dump_time:.2?}; {}",
+        used(before)
+    );
 
     let db = TestDb::new(backend).await;
     let mut tx = db.store.begin().await.unwrap();
@@ -106,6 +122,24 @@ async fn main() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    // Reading and mapping alone (no store): the part the connector owns.
+    {
+        let mapper = twp_import::Mapper::new(&import.data.mapping).unwrap();
+        let mut connector = ldap_connector(&import.data, Some(slapd::ADMIN_PASSWORD.into()));
+        let before = cpu();
+        let t = Instant::now();
+        let entries = tokio::task::block_in_place(|| {
+            twp_import::read_source(&mut connector, &mapper, &Progress::default())
+        })
+        .unwrap();
+        let took = t.elapsed();
+        assert_eq!(entries.len(), people);
+        println!(
+            "reading and mapping alone (no store): {took:.2?}; ratio to the dump {:.2}; {}",
+            took.as_secs_f64() / dump_time.as_secs_f64(),
+            used(before)
+        );
+    }
     let options = RunOptions {
         confirm: false,
         trigger: "manual",
@@ -118,6 +152,7 @@ async fn main() {
         "first import (users created)",
         "second import (all matched, unchanged)",
     ] {
+        let before = cpu();
         let t = Instant::now();
         let connector = Box::new(ldap_connector(
             &import.data,
@@ -135,13 +170,14 @@ async fn main() {
         let took = t.elapsed();
         assert_eq!(run.entries_read as usize, people, "{:?}", run.message);
         println!(
-            "{label}: {took:.2?}, status {}, created {} updated {} ignored {}; {:.0} entries/s; ratio to the dump {:.2} (target ≤ 2)",
+            "{label}: {took:.2?}, status {}, created {} updated {} ignored {}; {:.0} entries/s; ratio to the dump {:.2} (target ≤ 2); {}",
             run.status.as_str(),
             run.created,
             run.updated,
             run.ignored,
             people as f64 / took.as_secs_f64(),
-            took.as_secs_f64() / dump_time.as_secs_f64()
+            took.as_secs_f64() / dump_time.as_secs_f64(),
+            used(before)
         );
     }
     db.drop_db().await;

@@ -6,23 +6,24 @@
 //! names are matched case-insensitively (the guide asks for lower case;
 //! servers answer in the schema's case). A multi-valued attribute gives its
 //! first value; the pseudo-attribute `dn` gives the entry's DN; binary
-//! attributes are read as text when they are UTF-8, `objectGUID` in its
-//! usual `xxxxxxxx-xxxx-…` form, others as hexadecimal.
+//! attributes are read as text when they are UTF-8, `objectGUID` (16
+//! bytes) always in its usual `xxxxxxxx-xxxx-…` form, others as
+//! hexadecimal.
 
 mod active_directory;
+mod client;
 mod filter;
+pub mod wire;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ldap3::adapters::{EntriesOnly, PagedResults};
-use ldap3::{LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry, SearchOptions};
 use serde::Deserialize;
 use twp_directory::{ConnectionTest, Connector, ConnectorError, Location, RecordStream};
 
 use crate::Secret;
-use crate::pump::{self, Item, Sink};
+use crate::pump::{self, Page, Sink};
+use client::{ClientError, Connection, Io};
 
 pub use active_directory::{AdId, active_directory_mapping};
 pub use filter::{FilterError, and_equals, escape_filter_value, validate_filter};
@@ -193,25 +194,39 @@ impl Connector for LdapConnector {
             .map_err(|e| ConnectorError::Connection(format!("cannot start a runtime: {e}")))?;
         runtime.block_on(async move {
             let mut ldap = connect(&settings).await?;
-            ldap.with_timeout(settings.timeout())
-                .with_search_options(SearchOptions::new().sizelimit(1));
-            let found = ldap
-                .search(&settings.base_dn, Scope::Subtree, &filter, vec!["*"])
-                .await
-                .map_err(|e| search_error(&settings, e))?;
-            // Size limit exceeded (4) is expected: one entry was asked.
-            if found.1.rc != 0 && found.1.rc != 4 {
-                return Err(result_error(&settings, found.1.rc, &found.1.text));
-            }
+            let attributes = ["*".to_owned()];
+            let search = client::Search {
+                base: &settings.base_dn,
+                filter: &filter,
+                attributes: &attributes,
+                size_limit: 1,
+                page_size: None,
+            };
             let mut fields: Vec<String> = Vec::new();
-            if let Some(entry) = found.0.into_iter().next() {
-                let entry = SearchEntry::construct(entry);
-                fields.extend(entry.attrs.keys().cloned());
-                fields.extend(entry.bin_attrs.keys().cloned());
-                fields.sort_unstable_by_key(|f| f.to_lowercase());
-                fields.insert(0, "dn".to_owned());
+            let mut first = true;
+            let done = async {
+                let id = ldap.search(&search, &[]).await?;
+                ldap.results(id, |_, mut attributes| {
+                    if !std::mem::take(&mut first) {
+                        return;
+                    }
+                    fields.push("dn".to_owned());
+                    while let Ok(Some((name, _))) = attributes.next_attribute() {
+                        fields.push(String::from_utf8_lossy(name).into_owned());
+                    }
+                })
+                .await
             }
-            let _ = ldap.unbind().await;
+            .await
+            .map_err(search_error)?;
+            // Size limit exceeded (4) is expected: one entry was asked.
+            if done.0 != 0 && done.0 != 4 {
+                return Err(result_error(&settings, done.0, &done.1));
+            }
+            if let Some(names) = fields.get_mut(1..) {
+                names.sort_unstable_by_key(|f| f.to_lowercase());
+            }
+            ldap.unbind().await;
             Ok(ConnectionTest {
                 detail: format!(
                     "{} as {}, base {}, {}",
@@ -256,30 +271,40 @@ impl LdapSettings {
 }
 
 /// Connects, upgrades with StartTLS if asked, and binds.
-async fn connect(settings: &LdapSettings) -> Result<ldap3::Ldap, ConnectorError> {
-    let conn_settings = LdapConnSettings::new()
-        .set_conn_timeout(settings.timeout())
-        .set_starttls(settings.security == Security::StartTls)
-        .set_no_tls_verify(settings.accept_invalid_certificates);
-    let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &settings.url())
-        .await
-        .map_err(|e| {
-            ConnectorError::Connection(format!(
-                "cannot reach the LDAP server {} (settings Host, Port and security): {e}",
-                settings.url()
-            ))
-        })?;
-    ldap3::drive!(conn);
+async fn connect(settings: &LdapSettings) -> Result<Connection<Box<dyn Io>>, ConnectorError> {
+    let host = settings.host.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let connecting = client::connect(
+        host,
+        settings.port(),
+        settings.security == Security::Ldaps,
+        settings.security == Security::StartTls,
+        settings.accept_invalid_certificates,
+        settings.timeout(),
+    );
+    let unreachable = |e: &dyn std::fmt::Display| {
+        ConnectorError::Connection(format!(
+            "cannot reach the LDAP server {} (settings Host, Port and security): {e}",
+            settings.url()
+        ))
+    };
+    let mut ldap = match tokio::time::timeout(settings.timeout(), connecting).await {
+        Ok(Ok(ldap)) => ldap,
+        Ok(Err(e)) => return Err(unreachable(&e)),
+        Err(_) => return Err(unreachable(&ClientError::Timeout(settings.timeout()))),
+    };
     if !settings.bind_name.is_empty() || !settings.password.is_empty() {
-        let result = ldap
-            .with_timeout(settings.timeout())
-            .simple_bind(&settings.bind_name, settings.password.expose())
+        let (rc, text) = ldap
+            .bind(&settings.bind_name, settings.password.expose())
             .await
             .map_err(|e| {
                 ConnectorError::Connection(format!("bind to {} failed: {e}", settings.url()))
             })?;
-        if result.rc != 0 {
-            return Err(result_error(settings, result.rc, &result.text));
+        if rc != 0 {
+            return Err(result_error(settings, rc, &text));
         }
     }
     Ok(ldap)
@@ -312,17 +337,110 @@ fn result_error(settings: &LdapSettings, rc: u32, text: &str) -> ConnectorError 
     }
 }
 
-fn search_error(settings: &LdapSettings, e: LdapError) -> ConnectorError {
+fn search_error(e: ClientError) -> ConnectorError {
     match e {
-        LdapError::LdapResult { result } => result_error(settings, result.rc, &result.text),
-        LdapError::FilterParsing => {
-            ConnectorError::Format("Filter: not a valid LDAP filter".to_owned())
-        }
+        ClientError::Filter => ConnectorError::Format("Filter: not a valid LDAP filter".to_owned()),
         e => ConnectorError::Connection(format!("LDAP search failed: {e}")),
     }
 }
 
-/// The reader thread's work: a paged search, entries to the sink.
+/// The attributes asked, and the fields each one fills.
+struct Columns {
+    /// Distinct attribute names (lower case, as sent) and their fields.
+    attributes: Vec<(String, Vec<usize>)>,
+    /// Fields that take the entry's DN (pseudo-attribute `dn`).
+    dn: Vec<usize>,
+    width: usize,
+}
+
+impl Columns {
+    fn new(fields: &[String]) -> Self {
+        let mut attributes: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut dn = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            let name = f.to_lowercase();
+            if name == "dn" {
+                dn.push(i);
+            } else if let Some((_, at)) = attributes.iter_mut().find(|(n, _)| *n == name) {
+                at.push(i);
+            } else {
+                attributes.push((name, vec![i]));
+            }
+        }
+        Self {
+            attributes,
+            dn,
+            width: fields.len(),
+        }
+    }
+
+    /// The names to ask the server for.
+    fn requested(&self) -> Vec<String> {
+        if self.attributes.is_empty() {
+            // "1.1": no attribute (RFC 4511 4.5.1.8).
+            return vec!["1.1".to_owned()];
+        }
+        self.attributes.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    fn fields_of(&self, name: &[u8]) -> Option<&[usize]> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|(_, at)| at.as_slice())
+    }
+}
+
+/// Decodes one entry into `page`: the first value of each asked
+/// attribute; an entry that cannot be read is skipped, named by its DN.
+fn decode_entry(columns: &Columns, page: &mut Page, dn: &[u8], attributes: wire::Attributes<'_>) {
+    let Ok(dn_text) = std::str::from_utf8(dn) else {
+        page.skip(
+            Location::Dn(String::from_utf8_lossy(dn).into_owned()),
+            "the entry's DN is not UTF-8".to_owned(),
+        );
+        return;
+    };
+    let mark = page.begin(dn_text);
+    for &i in &columns.dn {
+        page.value(&mark, i, mark.start());
+    }
+    match decode_values(columns, page, &mark, attributes) {
+        Ok(()) => page.commit(mark, dn_text.len()),
+        Err(e) => {
+            page.rollback(mark);
+            page.skip(
+                Location::Dn(dn_text.to_owned()),
+                format!("the entry is malformed: {e}"),
+            );
+        }
+    }
+}
+
+fn decode_values(
+    columns: &Columns,
+    page: &mut Page,
+    mark: &pump::Mark,
+    mut attributes: wire::Attributes<'_>,
+) -> Result<(), wire::WireError> {
+    while let Some((name, mut values)) = attributes.next_attribute()? {
+        let Some(at) = columns.fields_of(name) else {
+            continue;
+        };
+        let Some(first) = values.next_value()? else {
+            continue;
+        };
+        let start = page.text().len();
+        binary_text(name, first, page.text());
+        for &i in at {
+            page.value(mark, i, start);
+        }
+    }
+    Ok(())
+}
+
+/// The reader thread's work: a paged search, entries to the sink in
+/// pages.
 async fn search(
     settings: Arc<LdapSettings>,
     filter: String,
@@ -331,99 +449,256 @@ async fn search(
     mut sink: Sink,
 ) -> Result<(), ConnectorError> {
     let mut ldap = connect(&settings).await?;
-    let mut slots: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, f) in fields.iter().enumerate() {
-        slots.entry(f.to_lowercase()).or_default().push(i);
-    }
-    let dn_slots = slots.remove("dn").unwrap_or_default();
-    let mut attrs: Vec<String> = slots.keys().cloned().collect();
-    if attrs.is_empty() {
-        // "1.1": no attribute (RFC 4511 4.5.1.8).
-        attrs.push("1.1".to_owned());
-    }
-    let mut options = SearchOptions::new();
-    if settings.size_limit > 0 {
-        options = options.sizelimit(i32::try_from(settings.size_limit).unwrap_or(i32::MAX));
-    }
-    ldap.with_search_options(options)
-        .with_timeout(settings.timeout());
-    let adapters: Vec<Box<dyn ldap3::adapters::Adapter<_, _>>> = vec![
-        Box::new(EntriesOnly::new()),
-        Box::new(PagedResults::new(settings.page_size as i32)),
-    ];
-    let mut stream = ldap
-        .streaming_search_with(adapters, &settings.base_dn, Scope::Subtree, &filter, attrs)
-        .await
-        .map_err(|e| search_error(&settings, e))?;
+    let columns = Columns::new(&fields);
+    let attributes = columns.requested();
+    let page_size = i32::try_from(settings.page_size).unwrap_or(i32::MAX);
+    let search = client::Search {
+        base: &settings.base_dn,
+        filter: &filter,
+        attributes: &attributes,
+        size_limit: i32::try_from(settings.size_limit).unwrap_or(i32::MAX),
+        page_size: Some(page_size),
+    };
+    let batch = settings.page_size.clamp(1, 10_000) as usize;
     let mut read: u64 = 0;
-    loop {
-        let entry = match stream.next().await {
-            Ok(Some(entry)) => entry,
-            Ok(None) => break,
-            Err(e) => return Err(search_error(&settings, e)),
-        };
-        read += 1;
-        let entry = SearchEntry::construct(entry);
-        let mut values: Vec<Option<String>> = vec![None; fields.len()];
-        for &i in &dn_slots {
-            values[i] = Some(entry.dn.clone());
-        }
-        for (name, vals) in entry.attrs {
-            if let (Some(at), Some(first)) =
-                (slots.get(&name.to_lowercase()), vals.into_iter().next())
-            {
-                for &i in at {
-                    values[i] = Some(first.clone());
+    let mut cookie: Vec<u8> = Vec::new();
+    let (rc, text) = loop {
+        let mut page = Page::new(columns.width, batch);
+        let mut gone = false;
+        let id = ldap.search(&search, &cookie).await.map_err(search_error)?;
+        let (rc, text, next) = ldap
+            .results(id, |dn, attributes| {
+                if gone {
+                    return;
                 }
-            }
-        }
-        for (name, vals) in entry.bin_attrs {
-            if let (Some(at), Some(first)) = (slots.get(&name.to_lowercase()), vals.first()) {
-                let text = binary_text(&name, first);
-                for &i in at {
-                    values[i] = Some(text.clone());
+                read += 1;
+                decode_entry(&columns, &mut page, dn, attributes);
+                if page.len() >= batch {
+                    let full = std::mem::replace(&mut page, Page::new(columns.width, batch));
+                    gone = !sink.send_page(full);
                 }
-            }
-        }
-        let item = Item::Record {
-            location: Location::Dn(entry.dn),
-            values,
-        };
-        if !sink.push(item) {
+            })
+            .await
+            .map_err(search_error)?;
+        if gone || !sink.send_page(page) {
             // The sync stopped reading (cancel, error): drop the search.
-            let _ = stream.finish().await;
             return Ok(());
         }
-    }
-    let done = stream.finish().await;
-    if done.rc == 4 && complete_only {
+        if rc != 0 || next.is_empty() {
+            break (rc, text);
+        }
+        cookie = next;
+    };
+    if rc == 4 && complete_only {
         return Err(ConnectorError::Connection(format!(
             "the size limit was reached after {read} entries: the source was not read to the end{}",
-            if done.text.is_empty() {
+            if text.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", done.text)
+                format!(" ({text})")
             }
         )));
     }
     // 4 = size limit exceeded: the administrator's Size limit was reached.
-    if done.rc != 0 && done.rc != 4 {
-        return Err(result_error(&settings, done.rc, &done.text));
+    if rc != 0 && rc != 4 {
+        return Err(result_error(&settings, rc, &text));
     }
-    sink.flush();
-    let _ = ldap.unbind().await;
+    ldap.unbind().await;
     Ok(())
 }
 
-/// Text of a binary attribute value.
-fn binary_text(name: &str, value: &[u8]) -> String {
-    if name.eq_ignore_ascii_case("objectGUID") {
+/// Appends the text of a value: UTF-8 as is; `objectGUID` in its usual
+/// form; other binary values in hexadecimal.
+fn binary_text(name: &[u8], value: &[u8], out: &mut String) {
+    if name.eq_ignore_ascii_case(b"objectGUID") {
         if let Ok(bytes) = <[u8; 16]>::try_from(value) {
-            return active_directory::format_guid(&bytes);
+            out.push_str(&active_directory::format_guid(&bytes));
+            return;
         }
     }
     match std::str::from_utf8(value) {
-        Ok(s) => s.to_owned(),
-        Err(_) => value.iter().map(|b| format!("{b:02x}")).collect(),
+        Ok(s) => out.push_str(s),
+        Err(_) => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.reserve(value.len() * 2);
+            for b in value {
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use twp_directory::{ReadOutcome, SourceRecord};
+
+    use super::wire::encode::{entry, message};
+    use super::wire::{Message, Response};
+    use super::*;
+
+    /// An attribute as the server sends it: name and values.
+    type Attr = (Vec<u8>, Vec<Vec<u8>>);
+    /// A record read back, or where and why it was skipped.
+    type Read = Result<(Location, Vec<Option<String>>), (Location, String)>;
+
+    /// Decodes `entries` (DN, attributes) as the reader thread does and
+    /// reads them back as the engine does.
+    fn read_back(fields: &[&str], entries: Vec<(Vec<u8>, Vec<Attr>)>) -> Vec<Read> {
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        let columns = Columns::new(&fields);
+        let mut stream = pump::spawn("test-ldap", 10, move |mut sink| async move {
+            let mut page = Page::new(columns.width, 10);
+            for (dn, attrs) in entries {
+                let bytes = message(2, entry(&dn, &attrs), None);
+                let m = Message::decode(&bytes).unwrap();
+                let Response::Entry { dn, attributes } = m.response else {
+                    panic!("not an entry")
+                };
+                decode_entry(&columns, &mut page, dn, attributes);
+            }
+            sink.send_page(page);
+            Ok(())
+        })
+        .unwrap();
+        let mut record = SourceRecord::new(fields.len());
+        let mut out = Vec::new();
+        loop {
+            match stream.next_record(&mut record).unwrap() {
+                ReadOutcome::End => return out,
+                ReadOutcome::Record => out.push(Ok((
+                    record.location().unwrap().clone(),
+                    (0..fields.len())
+                        .map(|i| record.get(i).map(str::to_owned))
+                        .collect(),
+                ))),
+                ReadOutcome::Skipped { location, reason } => out.push(Err((location, reason))),
+            }
+        }
+    }
+
+    fn attr(name: &str, values: &[&[u8]]) -> Attr {
+        (
+            name.as_bytes().to_vec(),
+            values.iter().map(|v| v.to_vec()).collect(),
+        )
+    }
+
+    #[test]
+    fn entries_decoded_into_the_asked_fields() {
+        let guid: &[u8] = &[
+            0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+            0xee, 0xff,
+        ];
+        let got = read_back(
+            &[
+                "uid",
+                "DN",
+                "telephoneNumber",
+                "objectguid",
+                "photo",
+                "uid",
+                "mail",
+            ],
+            vec![
+                (
+                    b"uid=a,ou=people".to_vec(),
+                    vec![
+                        attr("UID", &[b"a"]),
+                        attr("telephonenumber", &[b" +33 1 ", b"+33 2"]),
+                        attr("objectGUID", &[guid]),
+                        attr("photo", &[b"\xff\x00\x10"]),
+                        attr("cn", &[b"ignored"]),
+                        attr("mail", &[]),
+                    ],
+                ),
+                (b"uid=\xff".to_vec(), vec![attr("uid", &[b"x"])]),
+                (b"uid=b".to_vec(), vec![attr("uid", &[b"   "])]),
+            ],
+        );
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            got[0],
+            Ok((
+                Location::Dn("uid=a,ou=people".to_owned()),
+                vec![
+                    s("a"),
+                    s("uid=a,ou=people"),
+                    // the first value, trimmed
+                    s("+33 1"),
+                    s("00112233-4455-6677-8899-aabbccddeeff"),
+                    s("ff0010"),
+                    s("a"),
+                    None,
+                ]
+            ))
+        );
+        // A DN that is not UTF-8: skipped and named, not a panic.
+        assert_eq!(
+            got[1],
+            Err((
+                Location::Dn("uid=\u{fffd}".to_owned()),
+                "the entry's DN is not UTF-8".to_owned()
+            ))
+        );
+        // A blank value is absent, as for every connector.
+        assert_eq!(
+            got[2],
+            Ok((
+                Location::Dn("uid=b".to_owned()),
+                vec![None, s("uid=b"), None, None, None, None, None]
+            ))
+        );
+        assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn a_malformed_entry_is_skipped_by_its_dn() {
+        let columns = Columns::new(&["uid".to_owned()]);
+        let mut page = Page::new(1, 4);
+        let bytes = message(2, entry(b"uid=a", &[attr("uid", &[b"a"])]), None);
+        let m = Message::decode(&bytes).unwrap();
+        let Response::Entry { dn, attributes } = m.response else {
+            panic!()
+        };
+        decode_entry(&columns, &mut page, dn, attributes);
+        // The same entry with its first value's length damaged.
+        let mut broken = bytes.clone();
+        let at = broken.len() - 2;
+        broken[at] = 0x7f;
+        let m = Message::decode(&broken).unwrap();
+        let Response::Entry { dn, attributes } = m.response else {
+            panic!()
+        };
+        decode_entry(&columns, &mut page, dn, attributes);
+        assert_eq!(page.len(), 2);
+        let mut stream = pump::spawn("test-ldap", 4, move |mut sink| async move {
+            sink.send_page(page);
+            Ok(())
+        })
+        .unwrap();
+        let mut record = SourceRecord::new(1);
+        assert_eq!(
+            stream.next_record(&mut record).unwrap(),
+            ReadOutcome::Record
+        );
+        assert_eq!(record.get(0), Some("a"));
+        match stream.next_record(&mut record).unwrap() {
+            ReadOutcome::Skipped { location, reason } => {
+                assert_eq!(location, Location::Dn("uid=a".into()));
+                assert!(reason.starts_with("the entry is malformed"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(stream.next_record(&mut record).unwrap(), ReadOutcome::End);
+    }
+
+    #[test]
+    fn columns_ask_each_attribute_once() {
+        let c = Columns::new(&["uid".into(), "UID".into(), "dn".into(), "Mail".into()]);
+        assert_eq!(c.requested(), ["uid", "mail"]);
+        assert_eq!(c.fields_of(b"Uid"), Some(&[0, 1][..]));
+        assert_eq!(c.dn, [2]);
+        assert_eq!(Columns::new(&["dn".into()]).requested(), ["1.1"]);
     }
 }

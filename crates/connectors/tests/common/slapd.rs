@@ -189,6 +189,38 @@ impl Slapd {
     pub fn url(&self) -> String {
         format!("ldap://127.0.0.1:{}/", self.port)
     }
+
+    /// CPU seconds (user + system) slapd has used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+    }
+}
+
+/// CPU seconds (user + system) of a process from its `/proc/…/stat`
+/// (`/proc/self/stat`: this one, all threads), for the benchmarks; 0 when
+/// unreadable.
+pub fn cpu_seconds(stat: &str) -> f64 {
+    let Ok(text) = std::fs::read_to_string(stat) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is
+    // field 3, utime 14, stime 15, in clock ticks (100 per second on Linux).
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
+/// The 1-minute load average, for the benchmarks.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 impl Drop for Slapd {
