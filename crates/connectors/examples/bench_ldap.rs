@@ -8,6 +8,10 @@
 //!
 //! N defaults to 100,000 people. slapd and ldap-utils come from Debian.
 
+// the allocator of `twp serve`
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../tests/common/slapd.rs"]
 #[allow(dead_code)]
 mod slapd;

@@ -8,6 +8,10 @@
 //! N defaults to 50,000 people; the store to SQLite. slapd and ldap-utils
 //! come from Debian; PostgreSQL is the machine's (127.0.0.1:5432).
 
+// the allocator of `twp serve`
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../../connectors/tests/common/slapd.rs"]
 #[allow(dead_code)]
 mod slapd;
