@@ -63,9 +63,9 @@ impl Metrics {
     }
 
     /// Every (method, route, stats), routes in order.
-    fn each<'a>(
-        map: &'a BTreeMap<String, [Option<RouteStats>; METHODS.len()]>,
-    ) -> impl Iterator<Item = (&'static str, &'a str, &'a RouteStats)> {
+    fn each(
+        map: &BTreeMap<String, [Option<RouteStats>; METHODS.len()]>,
+    ) -> impl Iterator<Item = (&'static str, &str, &RouteStats)> {
         let mut all: Vec<_> = map
             .iter()
             .flat_map(|(r, slots)| {

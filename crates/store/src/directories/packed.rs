@@ -88,7 +88,8 @@ mod tests {
             let bytes = bytes.repeat(repeat);
             let packed = pack(&bytes);
             prop_assert!(packed.starts_with(TAG));
-            prop_assert_eq!(unpack(&packed).unwrap().as_ref(), bytes.as_slice());
+            let unpacked = unpack(&packed).unwrap();
+            prop_assert_eq!(unpacked.as_ref(), bytes.as_slice());
             prop_assert_eq!(unpack_owned(packed).unwrap(), bytes);
         }
 
