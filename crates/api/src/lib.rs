@@ -264,12 +264,15 @@ async fn bump_access(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
+    if !write {
+        return next.run(req).await;
+    }
     let path = req.uri().path();
     let neutral = ACCESS_NEUTRAL.iter().any(|p| path.contains(p));
     // a login ends no session
     let ending = SESSION_ENDING.iter().any(|p| path.contains(p)) && !path.ends_with("/login");
     let resp = next.run(req).await;
-    if write && resp.status().is_success() {
+    if resp.status().is_success() {
         if !neutral {
             st.engines.bump();
         }
