@@ -26,6 +26,7 @@ macro_rules! both_backends {
 both_backends!(
     directory_crud_and_tenancy,
     contacts_commit_load_and_restart,
+    blobs_stored_before_compression_still_load,
     failed_commit_keeps_previous_contacts,
     reports_are_kept_per_directory,
     private_contacts_and_domain_users,
@@ -238,6 +239,93 @@ async fn contacts_commit_load_and_restart(db: &TestDb) {
     })
     .await;
     assert!(loaded.is_empty() && derived.is_none());
+}
+
+/// Contact chunks and derived keys are stored compressed; blobs written
+/// before compression (untagged) still load, and damaged derived keys are
+/// rebuilt from the contacts instead of failing the load.
+async fn blobs_stored_before_compression_still_load(db: &TestDb) {
+    let ((a, da), _) = two_companies(db).await;
+    let mut tx = db.store.begin().await.unwrap();
+    let id = directories::create(&mut tx, a, da, &data("CSV"), None)
+        .await
+        .unwrap()
+        .id;
+    tx.commit().await.unwrap();
+    let mut text = String::from("id;sn;phone\n");
+    for i in 0..5_000 {
+        text.push_str(&format!(
+            "{i};Name{i};+33 1 40 00 {:02} {:02}\n",
+            i / 100,
+            i % 100
+        ));
+    }
+    let e = engine(db, a, da);
+    let e2 = e.clone();
+    blocking(move || {
+        e2.upsert_directory(engine_directory(id, da)).unwrap();
+        e2.synchronise(DirectoryId(id), &mut csv(&text)).unwrap();
+    })
+    .await;
+    let g = e.generation(DirectoryId(id)).unwrap();
+    let raw: Vec<Vec<u8>> = g
+        .contacts()
+        .chunks(directories::CHUNK)
+        .map(directories::encode_chunk)
+        .collect();
+    let mut c = db.store.read().await.unwrap();
+    let stored = directories::contact_chunks(&mut c, a, id).await.unwrap();
+    drop(c);
+    assert_eq!(stored.len(), raw.len());
+    let (stored_bytes, raw_bytes) = (
+        stored.iter().map(Vec::len).sum::<usize>(),
+        raw.iter().map(Vec::len).sum::<usize>(),
+    );
+    assert!(stored.iter().all(|b| b.starts_with(b"Z1")));
+    assert!(
+        stored_bytes * 2 < raw_bytes,
+        "{stored_bytes} of {raw_bytes}"
+    );
+
+    // rewritten as a server before compression stored them
+    let mut tx = db.store.begin().await.unwrap();
+    directories::clear_contacts(&mut tx, a, id).await.unwrap();
+    for (n, chunk) in raw.iter().enumerate() {
+        directories::insert_contact_chunk(&mut tx, id, n, chunk)
+            .await
+            .unwrap();
+    }
+    directories::save_derived(&mut tx, id, 5_000, &g.derived())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let p = StorePersistence::new(db.store.clone(), a, tokio::runtime::Handle::current());
+    let (loaded, derived) = blocking(move || {
+        (
+            p.load(DirectoryId(id)).unwrap(),
+            p.load_derived(DirectoryId(id)).unwrap(),
+        )
+    })
+    .await;
+    assert_eq!(loaded, g.contacts().to_vec());
+    assert_eq!(derived, Some(g.derived()));
+
+    // damaged derived keys: the restart rebuilds them from the contacts
+    let mut tx = db.store.begin().await.unwrap();
+    directories::save_derived(&mut tx, id, 5_000, b"Z1\xff\xff\x00\x00garbage")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let p = StorePersistence::new(db.store.clone(), a, tokio::runtime::Handle::current());
+    assert_eq!(
+        blocking(move || p.load_derived(DirectoryId(id)).unwrap()).await,
+        None
+    );
+    let restarted = engine(db, a, da);
+    let r2 = restarted.clone();
+    blocking(move || r2.upsert_directory(engine_directory(id, da)).unwrap()).await;
+    let hit = restarted.lookup("+33140001234", Allowed::All).unwrap();
+    assert_eq!(hit.profile.name(), "Name1234");
 }
 
 async fn failed_commit_keeps_previous_contacts(db: &TestDb) {
