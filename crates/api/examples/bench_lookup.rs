@@ -319,8 +319,9 @@ async fn main() {
         json!({}),
     )
     .await;
+    // polled often: the time measured here includes the wait for the poll
     let report = loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
         let p = get(
             &http,
             &base,
@@ -340,10 +341,11 @@ async fn main() {
     };
     let sync = started.elapsed();
     println!(
-        "sync through the API: {} rows in {:.2} s ({:.0} rows/s; reading {} ms, indexing {} ms, saving {} ms), outcome {}",
+        "sync through the API: {} rows in {:.2} s ({:.0} rows/s; the server's own run {} ms: reading {} ms, indexing {} ms, saving {} ms), outcome {}",
         report["rowsRead"],
         sync.as_secs_f64(),
         report["rowsRead"].as_f64().unwrap_or(0.0) / sync.as_secs_f64(),
+        report["elapsedMs"],
         report["readingMs"],
         report["indexingMs"],
         report["savingMs"],

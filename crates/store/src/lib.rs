@@ -10,6 +10,7 @@
 
 pub mod admins;
 pub mod audit;
+mod checkpoint;
 pub mod companies;
 mod creations;
 pub mod dialplans;

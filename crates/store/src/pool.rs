@@ -80,6 +80,8 @@ pub struct Store {
     /// SQLite: the queue of user creations committed in groups, started
     /// at the first creation (`creations.rs`).
     creations: Arc<OnceLock<crate::creations::Queue>>,
+    /// SQLite: the task that checkpoints the WAL (`checkpoint.rs`).
+    checkpointer: Option<Arc<crate::checkpoint::Checkpointer>>,
 }
 
 impl Store {
@@ -102,8 +104,9 @@ impl Store {
                 let mut c = connect.connect().await?;
                 c.execute("PRAGMA journal_mode = WAL").await?;
                 drop(c);
-                let writer = sqlite_pool(1).connect_with(connect.clone()).await?;
-                let reader = sqlite_pool(opts.max_connections.max(1))
+                let writer = sqlite_pool(1, WRITER).connect_with(connect.clone()).await?;
+                let checkpointer = crate::checkpoint::Checkpointer::start(connect.clone()).await?;
+                let reader = sqlite_pool(opts.max_connections.max(1), "")
                     .connect_with(connect)
                     .await?;
                 Self {
@@ -111,6 +114,7 @@ impl Store {
                     reader,
                     writer,
                     creations: Arc::default(),
+                    checkpointer: Some(Arc::new(checkpointer)),
                 }
             }
             Backend::Postgres => {
@@ -128,6 +132,7 @@ impl Store {
                     reader: pool.clone(),
                     writer: pool,
                     creations: Arc::default(),
+                    checkpointer: None,
                 }
             }
         };
@@ -175,24 +180,34 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.stop();
+        }
         self.writer.close().await;
         self.reader.close().await;
     }
 }
 
-fn sqlite_pool(max: u32) -> AnyPoolOptions {
+/// The writer leaves WAL checkpoints to the store's task (`checkpoint.rs`).
+const WRITER: &str = "PRAGMA wal_autocheckpoint = 0;";
+
+/// `extra`: pragmas of this pool's connections beside the common ones.
+fn sqlite_pool(max: u32, extra: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         // A local file cannot drop the connection: no ping round trip to the
         // connection's thread before every checkout.
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
                 )
                 .await?;
+                if !extra.is_empty() {
+                    conn.execute(extra).await?;
+                }
                 Ok(())
             })
         })

@@ -328,6 +328,48 @@ async fn blobs_stored_before_compression_still_load(db: &TestDb) {
     assert_eq!(hit.profile.name(), "Name1234");
 }
 
+/// The writer does not checkpoint the WAL itself (a large commit would pay
+/// for copying it all); the store's task does, within seconds, so the
+/// pages reach the database file without any connection closing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_commits_reach_the_database_file() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let ((a, da), _) = two_companies(&db).await;
+    let mut tx = db.store.begin().await.unwrap();
+    let id = directories::create(&mut tx, a, da, &data("CSV"), None)
+        .await
+        .unwrap()
+        .id;
+    tx.commit().await.unwrap();
+    let path = db
+        .url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let before = size();
+    let mut tx = db.store.begin().await.unwrap();
+    directories::clear_contacts(&mut tx, a, id).await.unwrap();
+    for n in 0..4 {
+        directories::insert_contact_chunk(&mut tx, id, n, &vec![n as u8; 4 << 20])
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() < before + (16 << 20) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL was not checkpointed: database file {} bytes, {before} before",
+            size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    db.drop_db().await;
+}
+
 async fn failed_commit_keeps_previous_contacts(db: &TestDb) {
     let ((a, da), (b, _)) = two_companies(db).await;
     let mut tx = db.store.begin().await.unwrap();
