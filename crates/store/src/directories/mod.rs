@@ -16,6 +16,18 @@ use twp_domain::{CompanyId, DomainId, SecretChange};
 use crate::{StoreError, name_key, now_ms};
 
 pub use codec::{CodecError, decode_chunk, encode_chunk};
+
+/// The contacts of a chunk as stored (compressed or, written before
+/// compression, as is): what a restart reads, and what the fuzz target
+/// `store_blobs` (fuzz/import) feeds damaged bytes to.
+pub fn read_stored_chunk(stored: &[u8]) -> Result<Vec<twp_directory::Contact>, CodecError> {
+    decode_chunk(&packed::unpack(stored)?)
+}
+
+/// Derived keys as stored (compressed or as is).
+pub fn read_stored_derived(stored: Vec<u8>) -> Result<Vec<u8>, CodecError> {
+    packed::unpack_owned(stored)
+}
 pub use persist::StorePersistence;
 
 /// Contacts per stored chunk.

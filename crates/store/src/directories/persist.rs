@@ -51,8 +51,7 @@ impl Persistence for StorePersistence {
             .map_err(|e| failed(directory, e))?;
         let mut all = Vec::new();
         for chunk in chunks {
-            let chunk = packed::unpack(&chunk).map_err(|e| failed(directory, e))?;
-            all.extend(codec::decode_chunk(&chunk).map_err(|e| failed(directory, e))?);
+            all.extend(super::read_stored_chunk(&chunk).map_err(|e| failed(directory, e))?);
         }
         Ok(all)
     }
@@ -115,7 +114,7 @@ impl Persistence for StorePersistence {
             .map(|stored| {
                 // damaged derived keys are not an error: the engine
                 // rebuilds them from the contacts, as for any it rejects
-                stored.and_then(|b| match packed::unpack_owned(b) {
+                stored.and_then(|b| match super::read_stored_derived(b) {
                     Ok(b) => Some(b),
                     Err(e) => {
                         tracing::warn!(directory = directory.0, error = %e, "stored derived keys unreadable: rebuilding them");
