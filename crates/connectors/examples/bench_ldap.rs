@@ -16,7 +16,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[allow(dead_code)]
 mod slapd;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -55,36 +54,13 @@ fn main() {
         t.elapsed()
     );
 
-    // CPU seconds of this process and of slapd, for figures that do not
-    // depend on what else the machine runs.
-    let cpu = || (slapd::cpu_seconds("/proc/self/stat"), server.cpu_seconds());
-    let used = |before: (f64, f64)| {
-        let now = cpu();
-        format!(
-            "CPU: this process {:.2} s, slapd {:.2} s; load {}",
-            now.0 - before.0,
-            now.1 - before.1,
-            slapd::load_average()
-        )
-    };
-    let dump = || {
-        let t = Instant::now();
-        let status = Command::new("ldapsearch")
-            .args(["-x", "-LLL", "-H", &server.url(), "-D", slapd::ADMIN, "-w"])
-            .arg(slapd::ADMIN_PASSWORD)
-            .args(["-b", slapd::PEOPLE, "-E", "pr=1000/noprompt", FILTER])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        t.elapsed()
-    };
+    let dump = || server.dump(FILTER, 1000);
     let _warm = dump();
-    let before = cpu();
+    let before = server.cpu_now();
     let dump_time = dump();
     println!(
         "ldapsearch dump (pages of 1000, all attributes): {dump_time:.2?}; {}",
-        used(before)
+        server.cpu_since(before)
     );
 
     let engine = DirectoryEngine::new(
@@ -134,7 +110,7 @@ fn main() {
     {
         use twp_directory::{Connector, ReadOutcome, SourceRecord};
         let fields = engine.directories()[0].mapping.source_fields().to_vec();
-        let before = cpu();
+        let before = server.cpu_now();
         let t = Instant::now();
         let mut stream = connector.open(&fields).unwrap();
         let mut record = SourceRecord::new(fields.len());
@@ -147,11 +123,11 @@ fn main() {
         println!(
             "connector alone (paged search, entries decoded, no engine): {alone:.2?}; ratio to the dump {:.2}; {}",
             alone.as_secs_f64() / dump_time.as_secs_f64(),
-            used(before)
+            server.cpu_since(before)
         );
     }
     for run in ["first sync (all created)", "second sync (all unchanged)"] {
-        let before = cpu();
+        let before = server.cpu_now();
         let t = Instant::now();
         let r = engine.synchronise(DirectoryId(1), &mut connector).unwrap();
         let sync_time = t.elapsed();
@@ -166,7 +142,7 @@ fn main() {
             r.unchanged,
             people as f64 / sync_time.as_secs_f64(),
             sync_time.as_secs_f64() / dump_time.as_secs_f64(),
-            used(before)
+            server.cpu_since(before)
         );
     }
 }

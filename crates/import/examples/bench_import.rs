@@ -16,7 +16,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[allow(dead_code)]
 mod slapd;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -63,42 +62,13 @@ async fn main() {
         "LDIF written and loaded with slapadd, slapd up: {:.2?}",
         t.elapsed()
     );
-    // CPU seconds of this process and of slapd, for figures that do not
-    // depend on what else the machine runs.
-    let cpu = || (slapd::cpu_seconds("/proc/self/stat"), server.cpu_seconds());
-    let used = |before: (f64, f64)| {
-        let now = cpu();
-        format!(
-            "CPU: this process {:.2} s, slapd {:.2} s; load {}",
-            now.0 - before.0,
-            now.1 - before.1,
-            slapd::load_average()
-        )
-    };
-    let dump = || {
-        let t = Instant::now();
-        let status = Command::new("ldapsearch")
-            .args(["-x", "-LLL", "-H", &server.url(), "-D", slapd::ADMIN, "-w"])
-            .arg(slapd::ADMIN_PASSWORD)
-            .args([
-                "-b",
-                slapd::PEOPLE,
-                "-E",
-                &format!("pr={PAGE}/noprompt"),
-                FILTER,
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        t.elapsed()
-    };
+    let dump = || server.dump(FILTER, PAGE);
     let _warm = dump();
-    let before = cpu();
+    let before = server.cpu_now();
     let dump_time = dump();
     println!(
         "ldapsearch dump (pages of {PAGE}, all attributes): {dump_time:.2?}; {}",
-        used(before)
+        server.cpu_since(before)
     );
 
     let db = TestDb::new(backend).await;
@@ -130,7 +100,7 @@ async fn main() {
     {
         let mapper = twp_import::Mapper::new(&import.data.mapping).unwrap();
         let mut connector = ldap_connector(&import.data, Some(slapd::ADMIN_PASSWORD.into()));
-        let before = cpu();
+        let before = server.cpu_now();
         let t = Instant::now();
         let entries = tokio::task::block_in_place(|| {
             twp_import::read_source(&mut connector, &mapper, &Progress::default())
@@ -141,7 +111,7 @@ async fn main() {
         println!(
             "reading and mapping alone (no store): {took:.2?}; ratio to the dump {:.2}; {}",
             took.as_secs_f64() / dump_time.as_secs_f64(),
-            used(before)
+            server.cpu_since(before)
         );
     }
     let options = RunOptions {
@@ -156,7 +126,7 @@ async fn main() {
         "first import (users created)",
         "second import (all matched, unchanged)",
     ] {
-        let before = cpu();
+        let before = server.cpu_now();
         let t = Instant::now();
         let connector = Box::new(ldap_connector(
             &import.data,
@@ -181,7 +151,7 @@ async fn main() {
             run.ignored,
             people as f64 / took.as_secs_f64(),
             took.as_secs_f64() / dump_time.as_secs_f64(),
-            used(before)
+            server.cpu_since(before)
         );
     }
     db.drop_db().await;

@@ -194,6 +194,39 @@ impl Slapd {
     pub fn cpu_seconds(&self) -> f64 {
         cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
+
+    /// CPU seconds used so far by this process and by slapd, for
+    /// [`Slapd::cpu_since`]: figures that do not depend on what else the
+    /// machine runs.
+    pub fn cpu_now(&self) -> (f64, f64) {
+        (cpu_seconds("/proc/self/stat"), self.cpu_seconds())
+    }
+
+    /// The CPU this process and slapd used since `before`, and the load.
+    pub fn cpu_since(&self, before: (f64, f64)) -> String {
+        let now = self.cpu_now();
+        format!(
+            "CPU: this process {:.2} s, slapd {:.2} s; load {}",
+            now.0 - before.0,
+            now.1 - before.1,
+            load_average()
+        )
+    }
+
+    /// The wall time of `ldapsearch` dumping the entries under [`PEOPLE`]
+    /// that match `filter`, all attributes, in pages of `page`.
+    pub fn dump(&self, filter: &str, page: u32) -> Duration {
+        let t = Instant::now();
+        let status = Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-H", &self.url(), "-D", ADMIN, "-w"])
+            .arg(ADMIN_PASSWORD)
+            .args(["-b", PEOPLE, "-E", &format!("pr={page}/noprompt"), filter])
+            .stdout(Stdio::null())
+            .status()
+            .expect("ldapsearch (Debian package ldap-utils)");
+        assert!(status.success(), "ldapsearch failed: {status}");
+        t.elapsed()
+    }
 }
 
 /// CPU seconds (user + system) of a process from its `/proc/…/stat`
