@@ -151,6 +151,16 @@ fn engine_directory(id: i64, domain: DomainId) -> Directory {
     }
 }
 
+/// A committed CSV directory in `domain` of `company`; its id.
+async fn csv_directory(db: &TestDb, company: CompanyId, domain: DomainId) -> i64 {
+    let mut tx = db.store.begin().await.unwrap();
+    let d = directories::create(&mut tx, company, domain, &data("CSV"), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    d.id
+}
+
 fn csv(text: &str) -> CsvConnector {
     CsvConnector::new(
         CsvSource::Bytes(Arc::from(text.as_bytes().to_vec())),
@@ -174,12 +184,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 async fn contacts_commit_load_and_restart(db: &TestDb) {
     let ((a, da), _) = two_companies(db).await;
-    let mut tx = db.store.begin().await.unwrap();
-    let d = directories::create(&mut tx, a, da, &data("CSV"), None)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let id = d.id;
+    let id = csv_directory(db, a, da).await;
 
     // 10,000 contacts: several stored chunks
     let mut text = String::from("id;sn;phone\n");
@@ -246,12 +251,7 @@ async fn contacts_commit_load_and_restart(db: &TestDb) {
 /// rebuilt from the contacts instead of failing the load.
 async fn blobs_stored_before_compression_still_load(db: &TestDb) {
     let ((a, da), _) = two_companies(db).await;
-    let mut tx = db.store.begin().await.unwrap();
-    let id = directories::create(&mut tx, a, da, &data("CSV"), None)
-        .await
-        .unwrap()
-        .id;
-    tx.commit().await.unwrap();
+    let id = csv_directory(db, a, da).await;
     let mut text = String::from("id;sn;phone\n");
     for i in 0..5_000 {
         text.push_str(&format!(
@@ -335,12 +335,7 @@ async fn blobs_stored_before_compression_still_load(db: &TestDb) {
 async fn large_commits_reach_the_database_file() {
     let db = TestDb::new(Backend::Sqlite).await;
     let ((a, da), _) = two_companies(&db).await;
-    let mut tx = db.store.begin().await.unwrap();
-    let id = directories::create(&mut tx, a, da, &data("CSV"), None)
-        .await
-        .unwrap()
-        .id;
-    tx.commit().await.unwrap();
+    let id = csv_directory(&db, a, da).await;
     let path = db
         .url
         .trim_start_matches("sqlite://")
@@ -372,12 +367,7 @@ async fn large_commits_reach_the_database_file() {
 
 async fn failed_commit_keeps_previous_contacts(db: &TestDb) {
     let ((a, da), (b, _)) = two_companies(db).await;
-    let mut tx = db.store.begin().await.unwrap();
-    let d = directories::create(&mut tx, a, da, &data("CSV"), None)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let id = d.id;
+    let id = csv_directory(db, a, da).await;
     let e = engine(db, a, da);
     let e2 = e.clone();
     blocking(move || {
