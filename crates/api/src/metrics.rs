@@ -27,11 +27,13 @@ const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER",
 ];
 
+const OTHER: usize = METHODS.len() - 1;
+
 fn method_slot(m: &axum::http::Method) -> usize {
-    METHODS[..7]
+    METHODS[..OTHER]
         .iter()
         .position(|x| *x == m.as_str())
-        .unwrap_or(7)
+        .unwrap_or(OTHER)
 }
 
 /// Per route template, per method. Keyed by the template alone so that a
