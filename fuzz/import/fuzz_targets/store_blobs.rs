@@ -5,12 +5,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use twp_store::directories::{encode_chunk, read_stored_chunk, read_stored_derived};
+use twp_store::directories::{
+    read_stored_chunk, read_stored_derived, stored_chunk, stored_derived,
+};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(contacts) = read_stored_chunk(data) {
-        // what was read back is stored again the same way
-        assert_eq!(read_stored_chunk(&encode_chunk(&contacts)).ok(), Some(contacts));
+        // what was read back, stored again, reads back the same
+        assert_eq!(read_stored_chunk(&stored_chunk(&contacts)).ok(), Some(contacts));
     }
     let _ = read_stored_derived(data.to_vec());
+    assert_eq!(read_stored_derived(stored_derived(data)).ok(), Some(data.to_vec()));
 });

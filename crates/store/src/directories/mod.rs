@@ -17,6 +17,17 @@ use crate::{StoreError, name_key, now_ms};
 
 pub use codec::{CodecError, decode_chunk, encode_chunk};
 
+/// A chunk of contacts in its stored form (encoded, then compressed); read
+/// back by [`read_stored_chunk`].
+pub fn stored_chunk(contacts: &[twp_directory::Contact]) -> Vec<u8> {
+    packed::pack(&encode_chunk(contacts))
+}
+
+/// Derived keys in their stored form; read back by [`read_stored_derived`].
+pub fn stored_derived(derived: &[u8]) -> Vec<u8> {
+    packed::pack(derived)
+}
+
 /// The contacts of a chunk as stored (compressed or, written before
 /// compression, as is): what a restart reads, and what the fuzz target
 /// `store_blobs` (fuzz/import) feeds damaged bytes to.

@@ -10,7 +10,7 @@ use tokio::runtime::Handle;
 use twp_directory::{ChangeSet, Contact, DirectoryId, Generation, PersistError, Persistence};
 use twp_domain::CompanyId;
 
-use super::{CHUNK, codec, packed};
+use super::CHUNK;
 use crate::{Store, StoreError};
 
 /// Directories' contacts kept in the store, for one company's engines: a
@@ -57,9 +57,8 @@ impl Persistence for StorePersistence {
     }
 
     /// Writes the contacts chunk by chunk while the next chunks are
-    /// encoded and the derived keys computed on blocking threads: on a
-    /// 500,000-contact directory this overlaps ≈ 0.55 s of encoding with
-    /// ≈ 0.5 s of writing (BENCHMARKS.md).
+    /// encoded and compressed and the derived keys computed on blocking
+    /// threads, so that encoding overlaps SQLite's writing (BENCHMARKS.md).
     fn commit(
         &self,
         directory: DirectoryId,
@@ -73,7 +72,7 @@ impl Persistence for StorePersistence {
             let encoder = tokio::task::spawn_blocking(move || {
                 for contacts in g.contacts().chunks(CHUNK) {
                     if chunk_tx
-                        .blocking_send(packed::pack(&codec::encode_chunk(contacts)))
+                        .blocking_send(super::stored_chunk(contacts))
                         .is_err()
                     {
                         return; // the writer failed: it says why
@@ -81,7 +80,7 @@ impl Persistence for StorePersistence {
                 }
             });
             let g = Arc::clone(generation);
-            let derived = tokio::task::spawn_blocking(move || packed::pack(&g.derived()));
+            let derived = tokio::task::spawn_blocking(move || super::stored_derived(&g.derived()));
             let mut tx = self.store.begin().await.map_err(|e| failed(directory, e))?;
             let written: Result<(), StoreError> = async {
                 super::clear_contacts(&mut tx, self.company, directory.0).await?;
