@@ -1,6 +1,8 @@
 //! Planning a run, with no I/O: the source's users against the domain's,
 //! matched by key (`external_key`), giving the creates, updates, disables
 //! and deletes the synchronisation type allows and the entries ignored.
+//! A [`Planner`] takes the entries one by one as the source is read, so
+//! that planning overlaps reading; [`plan`] is the same over a list.
 //!
 //! Rules: a user matches an entry only by key, whoever created it; only
 //! users this import created (`import_id`) are ever disabled or deleted; a
@@ -43,88 +45,195 @@ impl Plan {
 }
 
 /// Who holds a user name or number: an existing user or an entry of this run.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holder {
     User(i64),
     Entry,
 }
 
+/// Plans a run over every entry of the source.
 pub fn plan(sync: SyncType, import_id: i64, existing: &[DomainUser], entries: Vec<Entry>) -> Plan {
-    let mut p = Plan::default();
-    let mut by_key: HashMap<&str, &DomainUser> = HashMap::new();
-    for u in existing {
-        if let Some(k) = u.external_key.as_deref() {
-            by_key.insert(k, u);
+    let mut planner = Planner::new(sync, import_id, existing);
+    for e in entries {
+        planner.add(e);
+    }
+    planner.finish()
+}
+
+/// Plans a run entry by entry, in the source's order.
+///
+/// Which users a Full run deletes is known only at the end (those whose key
+/// never came). Until then their names and numbers still count as held: an
+/// entry that would be refused only because of such a user waits, with
+/// every entry after it, until [`Planner::finish`] knows. The plan is thus
+/// exactly the one made with the whole source at hand (a property test
+/// checks it against that simpler algorithm).
+pub struct Planner<'a> {
+    sync: SyncType,
+    import_id: i64,
+    existing: &'a [DomainUser],
+    by_key: HashMap<&'a str, &'a DomainUser>,
+    by_id: HashMap<i64, &'a DomainUser>,
+    /// Keys read so far (of ignored entries too: their users are still in
+    /// the source).
+    present: HashSet<String>,
+    /// Keys of the entries planned so far, with the DN of the first.
+    seen: HashMap<String, String>,
+    names: HashMap<String, Holder>,
+    numbers: HashMap<String, Holder>,
+    plan: Plan,
+    /// From the first entry that must wait for the deletions: it and every
+    /// later one, in order.
+    waiting: Option<Vec<Entry>>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(sync: SyncType, import_id: i64, existing: &'a [DomainUser]) -> Self {
+        let mut p = Plan::default();
+        let mut by_key = HashMap::with_capacity(existing.len());
+        let mut names = HashMap::with_capacity(existing.len());
+        let mut numbers = HashMap::with_capacity(existing.len());
+        for u in existing {
+            if let Some(k) = u.external_key.as_deref() {
+                by_key.insert(k, u);
+            }
+            if u.import_id == Some(import_id) {
+                p.owned += 1;
+            }
+            names.insert(name_key(&u.user_name), Holder::User(u.id));
+            for d in &u.devices {
+                numbers.insert(d.number.clone(), Holder::User(u.id));
+            }
         }
-        if u.import_id == Some(import_id) {
-            p.owned += 1;
+        Self {
+            sync,
+            import_id,
+            existing,
+            by_key,
+            by_id: existing.iter().map(|u| (u.id, u)).collect(),
+            present: HashSet::new(),
+            seen: HashMap::new(),
+            names,
+            numbers,
+            plan: p,
+            waiting: None,
         }
     }
-    // Keys still in the source (readable ones, even of ignored entries).
-    let present: HashSet<&str> = entries
-        .iter()
-        .filter_map(|e| match &e.user {
+
+    /// Plans the next entry of the source.
+    pub fn add(&mut self, e: Entry) {
+        let key = match &e.user {
             Ok(u) => Some(u.key.as_str()),
             Err(r) => r.key.as_deref(),
-        })
-        .collect();
-    // Owned users no longer in the source.
-    let mut freed: HashSet<i64> = HashSet::new();
-    for u in existing {
-        let gone = u.import_id == Some(import_id)
+        };
+        if let Some(k) = key
+            && !self.present.contains(k)
+        {
+            self.present.insert(k.to_owned());
+        }
+        match &mut self.waiting {
+            Some(waiting) => waiting.push(e),
+            None => self.entry(e, false),
+        }
+    }
+
+    /// The plan, once every entry has been added.
+    pub fn finish(mut self) -> Plan {
+        let mut freed: HashSet<i64> = HashSet::new();
+        for u in self.existing {
+            if !self.gone(u) {
+                continue;
+            }
+            let detail = Detail {
+                user_name: Some(u.user_name.clone()),
+                user_id: Some(u.id),
+                reason: Some("no longer in the source".into()),
+                dn: None,
+                field: None,
+            };
+            match self.sync {
+                SyncType::Full => {
+                    self.plan.changes.deletes.push(UserId(u.id));
+                    freed.insert(u.id);
+                    self.plan.report.add(Kind::Deleted, detail);
+                }
+                SyncType::InsertUpdateDisable if u.enabled => {
+                    self.plan.changes.disables.push(UserId(u.id));
+                    self.plan.report.add(Kind::Disabled, detail);
+                }
+                _ => {}
+            }
+        }
+        // what the deleted users held is free for the waiting entries
+        for u in self.existing.iter().filter(|u| freed.contains(&u.id)) {
+            let me = Holder::User(u.id);
+            let name = name_key(&u.user_name);
+            if self.names.get(&name) == Some(&me) {
+                self.names.remove(&name);
+            }
+            for d in &u.devices {
+                if self.numbers.get(&d.number) == Some(&me) {
+                    self.numbers.remove(&d.number);
+                }
+            }
+        }
+        for e in self.waiting.take().unwrap_or_default() {
+            self.entry(e, true);
+        }
+        self.plan
+    }
+
+    /// An owned user whose key is not (or not yet) in the source.
+    fn gone(&self, u: &DomainUser) -> bool {
+        u.import_id == Some(self.import_id)
             && !u
                 .external_key
                 .as_deref()
-                .is_some_and(|k| present.contains(k));
-        if !gone {
-            continue;
-        }
-        let detail = Detail {
-            user_name: Some(u.user_name.clone()),
-            user_id: Some(u.id),
-            reason: Some("no longer in the source".into()),
-            dn: None,
-            field: None,
-        };
-        match sync {
-            SyncType::Full => {
-                p.changes.deletes.push(UserId(u.id));
-                freed.insert(u.id);
-                p.report.add(Kind::Deleted, detail);
+                .is_some_and(|k| self.present.contains(k))
+    }
+
+    /// True when `h` is a user this run may still delete.
+    fn may_be_deleted(&self, h: Holder) -> bool {
+        match h {
+            Holder::User(id) => {
+                self.sync == SyncType::Full && self.by_id.get(&id).is_some_and(|u| self.gone(u))
             }
-            SyncType::InsertUpdateDisable if u.enabled => {
-                p.changes.disables.push(UserId(u.id));
-                p.report.add(Kind::Disabled, detail);
-            }
-            _ => {}
+            Holder::Entry => false,
         }
     }
-    let mut names: HashMap<String, Holder> = HashMap::new();
-    let mut numbers: HashMap<String, Holder> = HashMap::new();
-    for u in existing.iter().filter(|u| !freed.contains(&u.id)) {
-        names.insert(name_key(&u.user_name), Holder::User(u.id));
-        for d in &u.devices {
-            numbers.insert(d.number.clone(), Holder::User(u.id));
+
+    fn held_by(&self, h: Holder) -> String {
+        match h {
+            Holder::User(id) => format!(
+                "user {} (id {id})",
+                self.by_id.get(&id).map_or("?", |u| u.user_name.as_str())
+            ),
+            Holder::Entry => "another entry of this source".to_owned(),
         }
     }
-    let user_name_of: HashMap<i64, &str> = existing
-        .iter()
-        .map(|u| (u.id, u.user_name.as_str()))
-        .collect();
-    let held_by = |h: Holder| match h {
-        Holder::User(id) => format!(
-            "user {} (id {id})",
-            user_name_of.get(&id).copied().unwrap_or("?")
-        ),
-        Holder::Entry => "another entry of this source".to_owned(),
-    };
-    let mut seen: HashMap<String, String> = HashMap::new();
-    for e in entries {
-        p.report.entries_read += 1;
+
+    fn ignore(&mut self, dn: String, user_name: Option<String>, field: &str, reason: String) {
+        self.plan.report.add(
+            Kind::Ignored,
+            Detail {
+                dn: Some(dn),
+                user_name,
+                user_id: None,
+                field: Some(field.to_owned()),
+                reason: Some(reason),
+            },
+        );
+    }
+
+    /// Plans one entry; unless `last`, an entry whose outcome hangs on a
+    /// user this run may still delete starts the waiting list instead
+    /// (and nothing else changes).
+    fn entry(&mut self, e: Entry, last: bool) {
         let u = match e.user {
             Ok(u) => u,
             Err(r) => {
-                p.report.add(
+                self.plan.report.entries_read += 1;
+                self.plan.report.add(
                     Kind::Ignored,
                     Detail {
                         dn: Some(e.dn),
@@ -134,62 +243,63 @@ pub fn plan(sync: SyncType, import_id: i64, existing: &[DomainUser], entries: Ve
                         reason: Some(r.reason),
                     },
                 );
-                continue;
+                return;
             }
         };
-        let ignore = |p: &mut Plan, field: &str, reason: String| {
-            p.report.add(
-                Kind::Ignored,
-                Detail {
-                    dn: Some(e.dn.clone()),
-                    user_name: Some(u.user_name.clone()),
-                    user_id: None,
-                    field: Some(field.to_owned()),
-                    reason: Some(reason),
-                },
-            )
-        };
-        if let Some(first) = seen.get(&u.key) {
-            ignore(
-                &mut p,
-                "externalKey",
-                format!("the key {:?} is also the key of {first}", u.key),
-            );
-            continue;
+        if let Some(first) = self.seen.get(&u.key) {
+            let reason = format!("the key {:?} is also the key of {first}", u.key);
+            self.plan.report.entries_read += 1;
+            self.ignore(e.dn, Some(u.user_name), "externalKey", reason);
+            return;
         }
-        seen.insert(u.key.clone(), e.dn.clone());
-        let matched = by_key.get(u.key.as_str()).copied();
+        let matched = self.by_key.get(u.key.as_str()).copied();
         let me = matched.map(|m| Holder::User(m.id));
         let name = name_key(&u.user_name);
-        if let Some(h) = names.get(&name).copied().filter(|h| Some(*h) != me) {
-            ignore(
-                &mut p,
-                "userName",
-                format!("the user name {:?} is used by {}", u.user_name, held_by(h)),
-            );
-            continue;
+        let name_holder = self.names.get(&name).copied().filter(|h| Some(*h) != me);
+        let number_holder = self.numbers.get(&u.device.number).copied();
+        let number_other = number_holder.filter(|h| Some(*h) != me);
+        // the checks below in their order: the first holder met decides
+        let decides = name_holder.or(number_other);
+        if !last && decides.is_some_and(|h| self.may_be_deleted(h)) {
+            self.waiting = Some(vec![Entry {
+                dn: e.dn,
+                user: Ok(u),
+            }]);
+            return;
         }
-        let number_holder = numbers.get(&u.device.number).copied();
-        if let Some(h) = number_holder.filter(|h| Some(*h) != me) {
-            ignore(
-                &mut p,
-                "deviceNumber",
-                format!("the number {} is used by {}", u.device.number, held_by(h)),
+        self.plan.report.entries_read += 1;
+        self.seen.insert(u.key.clone(), e.dn.clone());
+        if let Some(h) = name_holder {
+            let reason = format!(
+                "the user name {:?} is used by {}",
+                u.user_name,
+                self.held_by(h)
             );
-            continue;
+            self.ignore(e.dn, Some(u.user_name), "userName", reason);
+            return;
         }
+        if let Some(h) = number_other {
+            let reason = format!(
+                "the number {} is used by {}",
+                u.device.number,
+                self.held_by(h)
+            );
+            self.ignore(e.dn, Some(u.user_name), "deviceNumber", reason);
+            return;
+        }
+        let p = &mut self.plan;
         match matched {
             Some(m) => {
                 let fields = ImportedFields {
                     user_name: u.user_name.clone(),
-                    first_name: u.first_name.clone().unwrap_or_else(|| m.first_name.clone()),
-                    last_name: u.last_name.clone().unwrap_or_else(|| m.last_name.clone()),
-                    gsm: u.gsm.clone().unwrap_or_else(|| m.gsm.clone()),
-                    email: u.email.clone().unwrap_or_else(|| m.email.clone()),
-                    culture: u.culture.clone().unwrap_or_else(|| m.culture.clone()),
-                    external_key: u.key.clone(),
+                    first_name: u.first_name.unwrap_or_else(|| m.first_name.clone()),
+                    last_name: u.last_name.unwrap_or_else(|| m.last_name.clone()),
+                    gsm: u.gsm.unwrap_or_else(|| m.gsm.clone()),
+                    email: u.email.unwrap_or_else(|| m.email.clone()),
+                    culture: u.culture.unwrap_or_else(|| m.culture.clone()),
+                    external_key: u.key,
                     // a user this import disabled comes back when its entry does
-                    enabled: m.enabled || m.import_id == Some(import_id),
+                    enabled: m.enabled || m.import_id == Some(self.import_id),
                 };
                 let device = if number_holder.is_some() {
                     None
@@ -209,13 +319,13 @@ pub fn plan(sync: SyncType, import_id: i64, existing: &[DomainUser], entries: Ve
                     && fields.culture == m.culture
                     && fields.enabled == m.enabled;
                 if m.user_name != u.user_name {
-                    names.remove(&name_key(&m.user_name));
+                    self.names.remove(&name_key(&m.user_name));
                 }
-                names.insert(name, Holder::User(m.id));
-                numbers.insert(u.device.number.clone(), Holder::User(m.id));
+                self.names.insert(name, Holder::User(m.id));
+                self.numbers.insert(u.device.number, Holder::User(m.id));
                 if same && device.is_none() {
                     p.report.unchanged += 1;
-                    continue;
+                    return;
                 }
                 p.report.add(
                     Kind::Updated,
@@ -229,26 +339,24 @@ pub fn plan(sync: SyncType, import_id: i64, existing: &[DomainUser], entries: Ve
                 );
                 p.changes.updates.push((UserId(m.id), fields, device));
             }
-            None if sync == SyncType::UpdateOnly => {
-                ignore(
-                    &mut p,
+            None if self.sync == SyncType::UpdateOnly => {
+                self.ignore(
+                    e.dn,
+                    Some(u.user_name),
                     "externalKey",
                     "no TWP user has this key (update only)".into(),
                 );
             }
             None => {
-                names.insert(name, Holder::Entry);
-                numbers.insert(u.device.number.clone(), Holder::Entry);
-                p.report.add(
-                    Kind::Created,
-                    Detail {
-                        dn: Some(e.dn),
-                        user_name: Some(u.user_name.clone()),
-                        user_id: None,
-                        field: None,
-                        reason: None,
-                    },
-                );
+                self.names.insert(name, Holder::Entry);
+                self.numbers.insert(u.device.number.clone(), Holder::Entry);
+                p.report.add_with(Kind::Created, || Detail {
+                    dn: Some(e.dn),
+                    user_name: Some(u.user_name.clone()),
+                    user_id: None,
+                    field: None,
+                    reason: None,
+                });
                 p.changes.creates.push((
                     ImportedFields {
                         user_name: u.user_name,
@@ -265,5 +373,7 @@ pub fn plan(sync: SyncType, import_id: i64, existing: &[DomainUser], entries: Ve
             }
         }
     }
-    p
 }
+
+#[cfg(test)]
+mod tests;

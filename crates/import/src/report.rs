@@ -63,6 +63,11 @@ pub struct Details {
 impl Report {
     /// Counts one change and keeps its detail while there is room.
     pub fn add(&mut self, kind: Kind, detail: Detail) {
+        self.add_with(kind, || detail);
+    }
+
+    /// [`Report::add`], making the detail only when it is kept.
+    pub fn add_with(&mut self, kind: Kind, detail: impl FnOnce() -> Detail) {
         let (count, list) = match kind {
             Kind::Created => (&mut self.created, &mut self.details.created),
             Kind::Updated => (&mut self.updated, &mut self.details.updated),
@@ -72,7 +77,7 @@ impl Report {
         };
         *count += 1;
         if list.len() < DETAILS_MAX {
-            list.push(detail);
+            list.push(detail());
         } else {
             self.details.left_out += 1;
         }

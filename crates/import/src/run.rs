@@ -1,8 +1,11 @@
-//! One run of an import link: read the whole source (on a blocking thread),
-//! then in ONE store transaction read the domain's users, plan, check the
-//! deletion safety share, apply the changes with their audit entries and
-//! record the run. Any failure before the commit changes nothing; the run
-//! is then recorded as failed (or waiting for confirmation) on its own.
+//! One run of an import link: read the whole source on a blocking thread
+//! while another plans each entry as it comes, against the domain's users
+//! as they were when reading began; then in ONE store transaction check
+//! that those users are unchanged (else read again and plan inside the
+//! transaction), check the deletion safety share, apply the changes with
+//! their audit entries and record the run. The writer is never held while
+//! the source is read. Any failure before the commit changes nothing; the
+//! run is then recorded as failed (or waiting for confirmation) on its own.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -10,11 +13,11 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use twp_directory::{Connector, ConnectorError, Location, ReadOutcome, SourceRecord};
 use twp_domain::UserImport;
 use twp_store::user_imports::{self, ImportRun, RunStatus};
-use twp_store::user_sync::{self, ImportActor};
+use twp_store::user_sync::{self, DomainUser, ImportActor};
 use twp_store::{Store, StoreError, now_ms};
 
 use crate::mapping::{Mapper, Rejected};
-use crate::plan::{Entry, Plan, plan};
+use crate::plan::{Entry, Plan, Planner, plan};
 use crate::report::Report;
 
 /// What a run is doing, for the progress view.
@@ -101,9 +104,23 @@ pub fn read_source(
     mapper: &Mapper,
     progress: &Progress,
 ) -> Result<Vec<Entry>, ConnectorError> {
+    let mut entries = Vec::new();
+    read_each(connector, mapper, progress, |e| {
+        entries.push(e);
+        true
+    })?;
+    Ok(entries)
+}
+
+/// Reads the source, handing each entry to `each` until it returns false.
+fn read_each(
+    connector: &mut dyn Connector,
+    mapper: &Mapper,
+    progress: &Progress,
+    mut each: impl FnMut(Entry) -> bool,
+) -> Result<(), ConnectorError> {
     let mut stream = connector.open(mapper.fields())?;
     let mut record = SourceRecord::new(mapper.fields().len());
-    let mut entries = Vec::new();
     let where_ = |l: Option<&Location>| match l {
         Some(Location::Dn(dn)) => dn.clone(),
         Some(other) => other.to_string(),
@@ -126,10 +143,79 @@ pub fn read_source(
                 }),
             },
         };
-        entries.push(entry);
         progress.entries_read.fetch_add(1, Ordering::Relaxed);
+        if !each(entry) {
+            break;
+        }
     }
-    Ok(entries)
+    Ok(())
+}
+
+/// Entries handed from the reading thread to the planning thread at once.
+const BATCH: usize = 256;
+
+/// A plan made while the source was read, against `snapshot`: the domain's
+/// users read when reading began. It holds only if they are unchanged.
+struct Planned {
+    plan: Plan,
+    snapshot: Vec<DomainUser>,
+}
+
+/// Reads the source on one blocking thread and plans it on another as the
+/// entries come; gives the connector back for a second read.
+async fn read_and_plan(
+    store: &Store,
+    import: &UserImport,
+    mut connector: Box<dyn Connector>,
+    mapper: Mapper,
+    progress: &Arc<Progress>,
+) -> Result<(Planned, Box<dyn Connector>), RunError> {
+    let (hand, take) = std::sync::mpsc::channel::<Vec<Entry>>();
+    let watch = Arc::clone(progress);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        let read = read_each(connector.as_mut(), &mapper, &watch, |e| {
+            batch.push(e);
+            batch.len() < BATCH
+                || hand
+                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .is_ok()
+        });
+        if !batch.is_empty() {
+            // the planner gone, the error is its own
+            let _ = hand.send(batch);
+        }
+        (read, connector)
+    });
+    let snapshot = async {
+        let mut c = store.read().await?;
+        user_sync::domain_users(&mut c, import.company_id, import.data.domain_id).await
+    }
+    .await;
+    let snapshot = match snapshot {
+        Ok(s) => s,
+        Err(e) => {
+            drop(take); // stops the reader at its next batch
+            let _ = reader.await;
+            return Err(e.into());
+        }
+    };
+    let (sync, import_id) = (import.data.sync_type, import.id);
+    let planner = tokio::task::spawn_blocking(move || {
+        let plan = {
+            let mut planner = Planner::new(sync, import_id, &snapshot);
+            for e in take.into_iter().flatten() {
+                planner.add(e);
+            }
+            planner.finish()
+        };
+        Planned { plan, snapshot }
+    });
+    let thread = |e: tokio::task::JoinError| RunError::Thread(e.to_string());
+    let (read, connector) = reader.await.map_err(thread)?;
+    let planned = planner.await.map_err(thread)?;
+    read?;
+    Ok((planned, connector))
 }
 
 /// Runs `import` from `connector` and records the run; returns it. `Err`
@@ -201,7 +287,7 @@ fn fill(run: &mut ImportRun, r: &Report) {
 async fn attempt(
     store: &Store,
     import: &UserImport,
-    mut connector: Box<dyn Connector>,
+    connector: Box<dyn Connector>,
     options: &RunOptions,
     progress: &Arc<Progress>,
     run: &mut ImportRun,
@@ -209,16 +295,35 @@ async fn attempt(
     let mapper = Mapper::new(&import.data.mapping).map_err(|f| {
         ConnectorError::Format(format!("the mapping gives no source attribute for {f}"))
     })?;
-    let watch = Arc::clone(progress);
-    let entries =
-        tokio::task::spawn_blocking(move || read_source(connector.as_mut(), &mapper, &watch))
-            .await
-            .map_err(|e| RunError::Thread(e.to_string()))??;
+    let (planned, mut connector) =
+        read_and_plan(store, import, connector, mapper.clone(), progress).await?;
     progress.set(Phase::Planning);
+    let (company, domain) = (import.company_id, import.data.domain_id);
     let mut tx = store.begin().await?;
-    let existing =
-        user_sync::domain_users(&mut tx, import.company_id, import.data.domain_id).await?;
-    let mut p: Plan = plan(import.data.sync_type, import.id, &existing, entries);
+    let existing = user_sync::domain_users(&mut tx, company, domain).await?;
+    let mut p = if existing == planned.snapshot {
+        planned.plan
+    } else {
+        // Someone changed the domain's users while the source was read.
+        // Read it again, then plan inside the transaction, as the writer
+        // must not wait for the source.
+        tracing::info!(
+            import = import.id,
+            "the domain's users changed during the read; reading the source again"
+        );
+        drop(tx);
+        progress.set(Phase::Reading);
+        progress.entries_read.store(0, Ordering::Relaxed);
+        let watch = Arc::clone(progress);
+        let entries =
+            tokio::task::spawn_blocking(move || read_source(connector.as_mut(), &mapper, &watch))
+                .await
+                .map_err(|e| RunError::Thread(e.to_string()))??;
+        progress.set(Phase::Planning);
+        tx = store.begin().await?;
+        let existing = user_sync::domain_users(&mut tx, company, domain).await?;
+        plan(import.data.sync_type, import.id, &existing, entries)
+    };
     fill(run, &p.report);
     if p.exceeds_share(import.data.delete_share_percent) && !options.confirm {
         run.status = RunStatus::ConfirmationRequired;

@@ -12,9 +12,12 @@ mod slapd;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use slapd::{ADMIN, ADMIN_PASSWORD, PEOPLE, Slapd};
 use twp_connectors::{LdapConnector, LdapSettings, Secret};
+use twp_directory::{ConnectionTest, Connector, ConnectorError, RecordStream};
 use twp_domain::{
     CompanyId, DeviceData, DeviceProtocol, DeviceSecrets, DomainId, GroupId, ImportMapping,
     ImportSchedule, ImportSecurity, ImportType, SyncType, UserData, UserImport, UserImportData,
@@ -38,6 +41,8 @@ both_backends!(
     safety_share_stops_a_full_run_until_confirmed,
     failures_change_nothing,
     paging_over_ten_thousand_entries,
+    users_changed_during_the_read_are_seen,
+    imported_users_never_reuse_an_id,
 );
 
 /// RFC 2849 value: base64 when not plain ASCII.
@@ -674,4 +679,157 @@ async fn paging_over_ten_thousand_entries(db: &TestDb) {
     // the second pass matches every entry by key and changes nothing
     let second = run(db, &import, SyncType::Full).await;
     assert_eq!((second.created, second.updated, second.deleted), (0, 0, 0));
+}
+
+/// A source that, once open, lets a moment pass (the run takes its snapshot
+/// of the domain's users meanwhile) and then has an administrator create a
+/// user by hand, before the first entry is read.
+struct Meddling {
+    inner: LdapConnector,
+    store: twp_store::Store,
+    site: (CompanyId, DomainId),
+    opens: Arc<AtomicUsize>,
+}
+
+impl Connector for Meddling {
+    fn test_connection(&mut self) -> Result<ConnectionTest, ConnectorError> {
+        self.inner.test_connection()
+    }
+
+    fn open<'a>(
+        &'a mut self,
+        fields: &[String],
+    ) -> Result<Box<dyn RecordStream + 'a>, ConnectorError> {
+        if self.opens.fetch_add(1, Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(300));
+            let (store, (company, domain)) = (self.store.clone(), self.site);
+            tokio::runtime::Handle::current().block_on(async move {
+                let mut tx = store.begin().await.unwrap();
+                let data = UserData {
+                    domain_id: domain,
+                    user_name: "gdurand".into(),
+                    first_name: Some("By".into()),
+                    last_name: Some("Hand".into()),
+                    gsm: None,
+                    email: None,
+                    ip: None,
+                    enabled: true,
+                    culture: None,
+                    external_key: None,
+                };
+                users::create(&mut tx, company, &data, UserSecrets::default(), &[])
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            });
+        }
+        self.inner.open(fields)
+    }
+}
+
+/// The run plans while it reads, against the domain's users as they were
+/// when reading began; a user created meanwhile must still be seen (here:
+/// its name is not taken, where a plan on the old users would fail the
+/// whole run on the unique name).
+async fn users_changed_during_the_read_are_seen(db: &TestDb) {
+    let server = Slapd::start(|out| {
+        let mut l = person(None, "gdurand", "Gilles", "Durand", None, Some("4001"));
+        l += &person(None, "hleroy", "Hugo", "Leroy", None, Some("4002"));
+        out.write_all(l.as_bytes()).unwrap();
+    });
+    let s = site(db).await;
+    let import = link(db, &s, &server, ImportMapping::ldap(true), SyncType::Full).await;
+    let opens = Arc::new(AtomicUsize::new(0));
+    let connector = Meddling {
+        inner: ldap_connector(&import.data, Some(ADMIN_PASSWORD.into())),
+        store: db.store.clone(),
+        site: (s.company, s.domain),
+        opens: Arc::clone(&opens),
+    };
+    let r = twp_import::run(
+        &db.store,
+        &import,
+        Box::new(connector),
+        &options(false),
+        Arc::new(Progress::default()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.message);
+    assert_eq!((r.entries_read, r.created, r.ignored), (2, 1, 1));
+    let d = details(&r);
+    let reason = d["ignored"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("user name \"gdurand\" is used by user gdurand"),
+        "{reason}"
+    );
+    let all = domain_users(db, &s).await;
+    let by_hand = by_name(&all, "gdurand").unwrap();
+    assert_eq!(
+        (by_hand.import_id, by_hand.last_name.as_deref()),
+        (None, Some("Hand"))
+    );
+    assert!(by_name(&all, "hleroy").is_some_and(|u| u.import_id == Some(import.id)));
+    // read twice: the first plan no longer held
+    assert_eq!(opens.load(Ordering::SeqCst), 2);
+}
+
+/// An import takes its users' ids itself (in its transaction): never an id
+/// a deleted user had, and the users made by hand afterwards come after.
+async fn imported_users_never_reuse_an_id(db: &TestDb) {
+    let server = Slapd::start(|out| {
+        for i in 0..3 {
+            let uid = format!("id{i}");
+            let phone = format!("460{i}");
+            out.write_all(person(None, &uid, "Id", &uid, None, Some(&phone)).as_bytes())
+                .unwrap();
+        }
+    });
+    let s = site(db).await;
+    let import = link(db, &s, &server, ImportMapping::ldap(true), SyncType::Full).await;
+    assert_eq!(run(db, &import, SyncType::Full).await.created, 3);
+    let ids = |all: &[DomainUser]| {
+        let mut v: Vec<i64> = all
+            .iter()
+            .filter(|u| u.import_id == Some(import.id))
+            .map(|u| u.id)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let first = ids(&domain_users(db, &s).await);
+    assert!(first.iter().all(|&id| id > s.manual), "{first:?}");
+    let last = *first.last().unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    users::delete(&mut tx, s.company, twp_domain::UserId(last))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // the deleted user's entry is still in the source: made again, anew
+    assert_eq!(run(db, &import, SyncType::Full).await.created, 1);
+    let second = ids(&domain_users(db, &s).await);
+    assert_eq!(&second[..2], &first[..2]);
+    assert!(second[2] > last, "{second:?} reuses {last}");
+    let mut tx = db.store.begin().await.unwrap();
+    let data = UserData {
+        domain_id: s.domain,
+        user_name: "after".into(),
+        first_name: None,
+        last_name: None,
+        gsm: None,
+        email: None,
+        ip: None,
+        enabled: true,
+        culture: None,
+        external_key: None,
+    };
+    let by_hand = users::create(&mut tx, s.company, &data, UserSecrets::default(), &[])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        by_hand.id.0 > second[2],
+        "{} after {second:?}",
+        by_hand.id.0
+    );
 }
