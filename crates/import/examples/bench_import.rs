@@ -3,10 +3,14 @@
 //! store, measured in the same run as `ldapsearch` dumping the same entries
 //! with the same page size (issue 7 target: import ≤ 2 × the dump).
 //!
-//!   cargo run --release -p twp-import --example bench_import -- [N] [sqlite|postgres]
+//!   cargo run --release -p twp-import --example bench_import -- [N] [sqlite|postgres] [ROUNDS]
 //!
-//! N defaults to 50,000 people; the store to SQLite. slapd and ldap-utils
-//! come from Debian; PostgreSQL is the machine's (127.0.0.1:5432).
+//! N defaults to 50,000 people; the store to SQLite; ROUNDS to 5. Each
+//! round dumps with `ldapsearch`, then imports twice into a fresh store (a
+//! first import creating the users, a second changing nothing); the ratios
+//! are taken round by round, and their median and range printed at the
+//! end, as one round on a shared 2-core machine varies by ±20 %. slapd and
+//! ldap-utils come from Debian; PostgreSQL is the machine's (127.0.0.1:5432).
 
 // the allocator of `twp serve`
 #[global_allocator]
@@ -39,8 +43,9 @@ async fn main() {
         Some("postgres") => Backend::Postgres,
         _ => Backend::Sqlite,
     };
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
     println!(
-        "bench_import: {people} entries, store {}, {} cores; cargo run --release -p twp-import --example bench_import -- {people} {}",
+        "bench_import: {people} entries, store {}, {} cores, {rounds} rounds; cargo run --release -p twp-import --example bench_import -- {people} {} {rounds}",
         backend.as_str(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         backend.as_str()
@@ -64,13 +69,47 @@ async fn main() {
     );
     let dump = || server.dump(FILTER, PAGE);
     let _warm = dump();
-    let before = server.cpu_now();
-    let dump_time = dump();
+    let mut firsts = Vec::new();
+    let mut seconds = Vec::new();
+    for round in 1..=rounds {
+        println!("round {round}/{rounds}");
+        let before = server.cpu_now();
+        let dump_time = dump();
+        println!(
+            "  ldapsearch dump (pages of {PAGE}, all attributes): {dump_time:.2?}; {}",
+            server.cpu_since(before)
+        );
+        let [first, second] = import_twice(&server, backend, people, dump_time, round == 1).await;
+        firsts.push(first);
+        seconds.push(second);
+    }
     println!(
-        "ldapsearch dump (pages of {PAGE}, all attributes): {dump_time:.2?}; {}",
-        server.cpu_since(before)
+        "first import / dump over {rounds} rounds: median {} (target ≤ 2)\nsecond import / dump: median {}",
+        summary(&mut firsts),
+        summary(&mut seconds)
     );
+}
 
+/// `median (min–max)` of ratios.
+fn summary(ratios: &mut [f64]) -> String {
+    ratios.sort_by(f64::total_cmp);
+    format!(
+        "{:.2} (range {:.2}–{:.2})",
+        ratios[ratios.len() / 2],
+        ratios[0],
+        ratios[ratios.len() - 1]
+    )
+}
+
+/// A fresh store, then the first and second imports; their ratios to the
+/// dump. `alone`: also time reading and mapping without a store.
+async fn import_twice(
+    server: &slapd::Slapd,
+    backend: Backend,
+    people: usize,
+    dump_time: std::time::Duration,
+    alone: bool,
+) -> [f64; 2] {
     let db = TestDb::new(backend).await;
     let mut tx = db.store.begin().await.unwrap();
     let c = companies::create(&mut tx, "Bench").await.unwrap();
@@ -97,7 +136,7 @@ async fn main() {
         .unwrap();
     tx.commit().await.unwrap();
     // Reading and mapping alone (no store): the part the connector owns.
-    {
+    if alone {
         let mapper = twp_import::Mapper::new(&import.data.mapping).unwrap();
         let mut connector = ldap_connector(&import.data, Some(slapd::ADMIN_PASSWORD.into()));
         let before = server.cpu_now();
@@ -109,7 +148,7 @@ async fn main() {
         let took = t.elapsed();
         assert_eq!(entries.len(), people);
         println!(
-            "reading and mapping alone (no store): {took:.2?}; ratio to the dump {:.2}; {}",
+            "  reading and mapping alone (no store): {took:.2?}; ratio to the dump {:.2}; {}",
             took.as_secs_f64() / dump_time.as_secs_f64(),
             server.cpu_since(before)
         );
@@ -122,10 +161,14 @@ async fn main() {
             admin_name: "bench".into(),
         },
     };
-    for label in [
+    let mut ratios = [0.0; 2];
+    for (label, ratio) in [
         "first import (users created)",
         "second import (all matched, unchanged)",
-    ] {
+    ]
+    .into_iter()
+    .zip(&mut ratios)
+    {
         let before = server.cpu_now();
         let t = Instant::now();
         let connector = Box::new(ldap_connector(
@@ -143,16 +186,18 @@ async fn main() {
         .unwrap();
         let took = t.elapsed();
         assert_eq!(run.entries_read as usize, people, "{:?}", run.message);
+        *ratio = took.as_secs_f64() / dump_time.as_secs_f64();
         println!(
-            "{label}: {took:.2?}, status {}, created {} updated {} ignored {}; {:.0} entries/s; ratio to the dump {:.2} (target ≤ 2); {}",
+            "  {label}: {took:.2?}, status {}, created {} updated {} ignored {}; {:.0} entries/s; ratio to the dump {:.2} (target ≤ 2); {}",
             run.status.as_str(),
             run.created,
             run.updated,
             run.ignored,
             people as f64 / took.as_secs_f64(),
-            took.as_secs_f64() / dump_time.as_secs_f64(),
+            *ratio,
             server.cpu_since(before)
         );
     }
     db.drop_db().await;
+    ratios
 }

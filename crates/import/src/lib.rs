@@ -14,10 +14,13 @@
 //!   number, are ignored with their DN, the field and the reason.
 //! * [`plan`]: pure; matches by key (`external_key`), never disables or
 //!   deletes a user it did not create (`users.import_id`), never takes a
-//!   user name or number held by someone else.
-//! * [`run`]: reading on a blocking thread with a shared [`run::Progress`],
-//!   then one transaction: domain users, plan, safety share, apply, audit,
-//!   run record. A failure or the safety stop changes nothing.
+//!   user name or number held by someone else. A [`Planner`] plans entry
+//!   by entry as the source is read.
+//! * [`run`]: reading on a blocking thread with a shared [`run::Progress`]
+//!   and planning on another against a snapshot of the domain's users,
+//!   then one transaction: the snapshot checked (else read again and plan
+//!   inside), safety share, apply, audit, run record. A failure or the
+//!   safety stop changes nothing.
 //! * [`report`]: the counts and details kept with the run.
 
 pub mod mapping;
@@ -27,7 +30,7 @@ pub mod run;
 pub mod source;
 
 pub use mapping::{Mapper, Rejected, SourceUser};
-pub use plan::{Entry, Plan, plan};
+pub use plan::{Entry, Plan, Planner, plan};
 pub use report::{Detail, Details, Report};
 pub use run::{Phase, Progress, RunError, RunOptions, read_source, run};
 pub use source::{ListConnector, PBX_COLUMNS, PbxSubscriber, ldap_connector};

@@ -701,7 +701,7 @@ impl Connector for Meddling {
         fields: &[String],
     ) -> Result<Box<dyn RecordStream + 'a>, ConnectorError> {
         if self.opens.fetch_add(1, Ordering::SeqCst) == 0 {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_secs(1));
             let (store, (company, domain)) = (self.store.clone(), self.site);
             tokio::runtime::Handle::current().block_on(async move {
                 let mut tx = store.begin().await.unwrap();
