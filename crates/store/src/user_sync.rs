@@ -291,20 +291,43 @@ pub async fn apply(
         }
         audit.push(("import-update", id.0, f.user_name.clone()));
     }
-    let created = reserve_user_ids(&mut *c, changes.creates.len()).await?;
+    // New users go in in user-name order and their devices in number
+    // order, so that the unique name and number indexes (and the key
+    // index, when the key is the user name, as with uid) grow at their end
+    // instead of splitting pages all over (callgrind, 41,126 users: a
+    // quarter fewer SQLite instructions for the users, a tenth for the
+    // devices). Ids follow that order; `created` keeps the plan's.
+    let mut by_name: Vec<(String, usize)> = changes
+        .creates
+        .iter()
+        .enumerate()
+        .map(|(i, (f, _))| (name_key(&f.user_name), i))
+        .collect();
+    by_name.sort_unstable();
+    let ids = reserve_user_ids(&mut *c, by_name.len()).await?;
+    let mut created = vec![UserId(0); by_name.len()];
+    let rows: Vec<(&ImportedFields, String, UserId)> = by_name
+        .into_iter()
+        .zip(&ids)
+        .map(|((key, i), id)| {
+            created[i] = *id;
+            (&changes.creates[i].0, key, *id)
+        })
+        .collect();
     let per = rows_per_statement(c, &user_cols(company, domain, import_id, now));
-    for (chunk, ids) in changes.creates.chunks(per).zip(created.chunks(per)) {
-        insert_users(&mut *c, company, domain, import_id, chunk, ids, now, per).await?;
-        for ((f, _), id) in chunk.iter().zip(ids) {
+    for chunk in rows.chunks(per) {
+        insert_users(&mut *c, company, domain, import_id, chunk, now, per).await?;
+        for (f, _, id) in chunk {
             audit.push(("import-create", id.0, f.user_name.clone()));
         }
     }
-    let devices: Vec<(i64, &ImportedDevice)> = changes
+    let mut devices: Vec<(i64, &ImportedDevice)> = changes
         .creates
         .iter()
         .zip(&created)
         .filter_map(|((_, d), id)| d.as_ref().map(|d| (id.0, d)))
         .collect();
+    devices.sort_unstable_by(|a, b| a.1.number.cmp(&b.1.number));
     insert_devices(&mut *c, company, domain, &devices, now).await?;
     if let Some(g) = changes.group {
         let members: Vec<i64> = created
@@ -365,17 +388,15 @@ async fn reserve_user_ids(c: &mut AnyConnection, n: usize) -> Result<Vec<UserId>
     Ok((last + 1..=last + count).map(UserId).collect())
 }
 
-/// Inserts one statement's users with the ids reserved for them; `full`
+/// Inserts one statement's users (fields, name key, reserved id); `full`
 /// is the row count of a full statement (kept prepared: every import of
 /// that size reuses it).
-#[allow(clippy::too_many_arguments)]
 async fn insert_users(
     c: &mut AnyConnection,
     company: CompanyId,
     domain: DomainId,
     import_id: i64,
-    rows: &[(ImportedFields, Option<ImportedDevice>)],
-    ids: &[UserId],
+    rows: &[(&ImportedFields, String, UserId)],
     now: i64,
     full: usize,
 ) -> Result<(), StoreError> {
@@ -386,11 +407,11 @@ async fn insert_users(
         values(c, rows.len(), &user_cols(company, domain, import_id, now))
     );
     let mut q = sqlx::query(&sql).persistent(rows.len() == full);
-    for ((f, _), id) in rows.iter().zip(ids) {
+    for (f, key, id) in rows {
         q = q
             .bind(id.0)
             .bind(&f.user_name)
-            .bind(name_key(&f.user_name))
+            .bind(key)
             .bind(&f.first_name)
             .bind(&f.last_name)
             .bind(&f.gsm)
