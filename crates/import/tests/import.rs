@@ -775,13 +775,14 @@ async fn users_changed_during_the_read_are_seen(db: &TestDb) {
 }
 
 /// An import takes its users' ids itself (in its transaction): never an id
-/// a deleted user had, and the users made by hand afterwards come after.
+/// a deleted user had, and the users made by hand afterwards come after;
+/// each device goes to its own user whatever the order of insertion.
 async fn imported_users_never_reuse_an_id(db: &TestDb) {
+    // names against the source's order: users are inserted by name
+    const PEOPLE3: [(&str, &str); 3] = [("zoe", "4600"), ("yann", "4601"), ("xavier", "4602")];
     let server = Slapd::start(|out| {
-        for i in 0..3 {
-            let uid = format!("id{i}");
-            let phone = format!("460{i}");
-            out.write_all(person(None, &uid, "Id", &uid, None, Some(&phone)).as_bytes())
+        for (uid, phone) in PEOPLE3 {
+            out.write_all(person(None, uid, "Id", uid, None, Some(phone)).as_bytes())
                 .unwrap();
         }
     });
@@ -797,7 +798,13 @@ async fn imported_users_never_reuse_an_id(db: &TestDb) {
         v.sort_unstable();
         v
     };
-    let first = ids(&domain_users(db, &s).await);
+    let all = domain_users(db, &s).await;
+    for (uid, phone) in PEOPLE3 {
+        let u = by_name(&all, uid).unwrap();
+        assert_eq!(u.devices.len(), 1, "{uid}");
+        assert_eq!(u.devices[0].number, phone, "{uid}");
+    }
+    let first = ids(&all);
     assert!(first.iter().all(|&id| id > s.manual), "{first:?}");
     let last = *first.last().unwrap();
     let mut tx = db.store.begin().await.unwrap();
