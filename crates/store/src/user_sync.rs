@@ -407,17 +407,18 @@ async fn insert_users(
         values(c, rows.len(), &user_cols(company, domain, import_id, now))
     );
     let mut q = sqlx::query(&sql).persistent(rows.len() == full);
+    // `&str`, not `&String`: sqlx's `Any` copies a `String` it binds
     for (f, key, id) in rows {
         q = q
             .bind(id.0)
-            .bind(&f.user_name)
-            .bind(key)
-            .bind(&f.first_name)
-            .bind(&f.last_name)
-            .bind(&f.gsm)
-            .bind(&f.email)
-            .bind(&f.culture)
-            .bind(&f.external_key)
+            .bind(f.user_name.as_str())
+            .bind(key.as_str())
+            .bind(f.first_name.as_deref())
+            .bind(f.last_name.as_deref())
+            .bind(f.gsm.as_deref())
+            .bind(f.email.as_deref())
+            .bind(f.culture.as_deref())
+            .bind(f.external_key.as_str())
             .bind(f.enabled);
     }
     q.execute(&mut *c).await.map_err(StoreError::classify)?;
@@ -453,7 +454,10 @@ async fn insert_devices(
         );
         let mut q = sqlx::query(&sql).persistent(chunk.len() == per);
         for (user, d) in chunk {
-            q = q.bind(*user).bind(&d.number).bind(d.protocol.as_str());
+            q = q
+                .bind(*user)
+                .bind(d.number.as_str())
+                .bind(d.protocol.as_str());
         }
         q.execute(&mut *c).await.map_err(StoreError::classify)?;
     }
@@ -575,10 +579,10 @@ async fn write_audit(
     let mut q = sqlx::query(&sql).persistent(rows.len() == full);
     for (action, id, name) in rows {
         q = q
-            .bind(&actor.admin_name)
+            .bind(actor.admin_name.as_str())
             .bind(*action)
             .bind(id.to_string())
-            .bind(name);
+            .bind(name.as_str());
     }
     q.execute(c).await?;
     Ok(())
