@@ -132,6 +132,22 @@ struct Site {
     manual: i64,
 }
 
+/// A user as an administrator makes one: no key, no import.
+fn by_hand(domain: DomainId, user_name: &str, first: &str, last: &str) -> UserData {
+    UserData {
+        domain_id: domain,
+        user_name: user_name.into(),
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        gsm: None,
+        email: None,
+        ip: None,
+        enabled: true,
+        culture: None,
+        external_key: None,
+    }
+}
+
 async fn site(db: &TestDb) -> Site {
     let mut tx = db.store.begin().await.unwrap();
     let c = companies::create(&mut tx, "Exemple").await.unwrap();
@@ -142,18 +158,7 @@ async fn site(db: &TestDb) -> Site {
     let manual = users::create(
         &mut tx,
         c.id,
-        &UserData {
-            domain_id: d.id,
-            user_name: "manual".into(),
-            first_name: Some("Hand".into()),
-            last_name: Some("Made".into()),
-            gsm: None,
-            email: None,
-            ip: None,
-            enabled: true,
-            culture: None,
-            external_key: None,
-        },
+        &by_hand(d.id, "manual", "Hand", "Made"),
         UserSecrets::default(),
         &[(
             DeviceData {
@@ -705,18 +710,7 @@ impl Connector for Meddling {
             let (store, (company, domain)) = (self.store.clone(), self.site);
             tokio::runtime::Handle::current().block_on(async move {
                 let mut tx = store.begin().await.unwrap();
-                let data = UserData {
-                    domain_id: domain,
-                    user_name: "gdurand".into(),
-                    first_name: Some("By".into()),
-                    last_name: Some("Hand".into()),
-                    gsm: None,
-                    email: None,
-                    ip: None,
-                    enabled: true,
-                    culture: None,
-                    external_key: None,
-                };
+                let data = by_hand(domain, "gdurand", "By", "Hand");
                 users::create(&mut tx, company, &data, UserSecrets::default(), &[])
                     .await
                     .unwrap();
@@ -764,9 +758,9 @@ async fn users_changed_during_the_read_are_seen(db: &TestDb) {
         "{reason}"
     );
     let all = domain_users(db, &s).await;
-    let by_hand = by_name(&all, "gdurand").unwrap();
+    let made = by_name(&all, "gdurand").unwrap();
     assert_eq!(
-        (by_hand.import_id, by_hand.last_name.as_deref()),
+        (made.import_id, made.last_name.as_deref()),
         (None, Some("Hand"))
     );
     assert!(by_name(&all, "hleroy").is_some_and(|u| u.import_id == Some(import.id)));
@@ -818,25 +812,10 @@ async fn imported_users_never_reuse_an_id(db: &TestDb) {
     assert_eq!(&second[..2], &first[..2]);
     assert!(second[2] > last, "{second:?} reuses {last}");
     let mut tx = db.store.begin().await.unwrap();
-    let data = UserData {
-        domain_id: s.domain,
-        user_name: "after".into(),
-        first_name: None,
-        last_name: None,
-        gsm: None,
-        email: None,
-        ip: None,
-        enabled: true,
-        culture: None,
-        external_key: None,
-    };
-    let by_hand = users::create(&mut tx, s.company, &data, UserSecrets::default(), &[])
+    let data = by_hand(s.domain, "after", "Made", "Later");
+    let later = users::create(&mut tx, s.company, &data, UserSecrets::default(), &[])
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    assert!(
-        by_hand.id.0 > second[2],
-        "{} after {second:?}",
-        by_hand.id.0
-    );
+    assert!(later.id.0 > second[2], "{} after {second:?}", later.id.0);
 }
