@@ -187,6 +187,8 @@ async fn read_and_plan(
         }
         (read, connector)
     });
+    // Two queries outside a transaction: a write between them gives a
+    // snapshot the transaction's check refuses, never a wrong plan.
     let snapshot = async {
         let mut c = store.read().await?;
         user_sync::domain_users(&mut c, import.company_id, import.data.domain_id).await

@@ -175,8 +175,9 @@ fn lit(v: i64) -> Col {
 
 /// Rows per statement at most. Wider statements save round trips but cost
 /// more than they save in parsing: SQLite prepares a `VALUES` list of
-/// thousands of rows as a program of that size (callgrind, 50,000-user
-/// import: 12 % fewer instructions at 1,000 rows than at the bind limit).
+/// thousands of rows as a program of that size (callgrind, the 50,000-user
+/// benchmark's two imports: 12 % fewer SQLite instructions at 1,000 rows
+/// than at the bind limit).
 const MAX_ROWS: usize = 1000;
 
 /// Rows of `cols` that fit in one statement.
