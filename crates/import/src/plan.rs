@@ -122,6 +122,7 @@ impl<'a> Planner<'a> {
 
     /// Plans the next entry of the source.
     pub fn add(&mut self, e: Entry) {
+        self.plan.report.entries_read += 1;
         let key = match &e.user {
             Ok(u) => Some(u.key.as_str()),
             Err(r) => r.key.as_deref(),
@@ -139,7 +140,7 @@ impl<'a> Planner<'a> {
 
     /// The plan, once every entry has been added.
     pub fn finish(mut self) -> Plan {
-        let mut freed: HashSet<i64> = HashSet::new();
+        let mut freed = Vec::new();
         for u in self.existing {
             if !self.gone(u) {
                 continue;
@@ -154,7 +155,7 @@ impl<'a> Planner<'a> {
             match self.sync {
                 SyncType::Full => {
                     self.plan.changes.deletes.push(UserId(u.id));
-                    freed.insert(u.id);
+                    freed.push(u);
                     self.plan.report.add(Kind::Deleted, detail);
                 }
                 SyncType::InsertUpdateDisable if u.enabled => {
@@ -165,7 +166,7 @@ impl<'a> Planner<'a> {
             }
         }
         // what the deleted users held is free for the waiting entries
-        for u in self.existing.iter().filter(|u| freed.contains(&u.id)) {
+        for u in freed {
             let me = Holder::User(u.id);
             let name = name_key(&u.user_name);
             if self.names.get(&name) == Some(&me) {
@@ -232,23 +233,12 @@ impl<'a> Planner<'a> {
         let u = match e.user {
             Ok(u) => u,
             Err(r) => {
-                self.plan.report.entries_read += 1;
-                self.plan.report.add(
-                    Kind::Ignored,
-                    Detail {
-                        dn: Some(e.dn),
-                        user_name: r.user_name,
-                        user_id: None,
-                        field: Some(r.field.to_owned()),
-                        reason: Some(r.reason),
-                    },
-                );
+                self.ignore(e.dn, r.user_name, r.field, r.reason);
                 return;
             }
         };
         if let Some(first) = self.seen.get(&u.key) {
             let reason = format!("the key {:?} is also the key of {first}", u.key);
-            self.plan.report.entries_read += 1;
             self.ignore(e.dn, Some(u.user_name), "externalKey", reason);
             return;
         }
@@ -267,7 +257,6 @@ impl<'a> Planner<'a> {
             }]);
             return;
         }
-        self.plan.report.entries_read += 1;
         self.seen.insert(u.key.clone(), e.dn.clone());
         if let Some(h) = name_holder {
             let reason = format!(
