@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 use twp_domain::{CompanyId, DeviceProtocol, DomainId, GroupId, UserId};
 
-use crate::rowjson::{flex_bool, json_page, json_page_sql};
+use crate::rowjson::{flex_bool, json_all_sql, json_page};
 use crate::{StoreError, name_key, now_ms};
 
 /// A user of the domain as an import sees it.
@@ -74,7 +74,7 @@ pub async fn domain_users(
         "FROM users WHERE domain_id = {} AND company_id = {}",
         domain.0, company.0
     );
-    let row = sqlx::query(&json_page_sql(c, USER_FIELDS, &tail))
+    let row = sqlx::query(&json_all_sql(c, USER_FIELDS, &tail))
         .persistent(false)
         .fetch_one(&mut *c)
         .await?;
@@ -84,7 +84,7 @@ pub async fn domain_users(
         "FROM devices WHERE domain_id = {} AND company_id = {}",
         domain.0, company.0
     );
-    let row = sqlx::query(&json_page_sql(c, DEVICE_FIELDS, &tail))
+    let row = sqlx::query(&json_all_sql(c, DEVICE_FIELDS, &tail))
         .persistent(false)
         .fetch_one(&mut *c)
         .await?;

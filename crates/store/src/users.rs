@@ -12,7 +12,9 @@ use twp_domain::{
 
 use crate::page::like_pattern;
 use crate::pool::AnyQuery;
-use crate::rowjson::{flex_bool, json_array_expr, json_page, json_page_sql, json_row, json_select};
+use crate::rowjson::{
+    flex_bool, json_all_sql, json_array_expr, json_page, json_page_sql, json_row, json_select,
+};
 use crate::sqlbuild::{Value, Where};
 use crate::{Backend, Page, PageRequest, Store, StoreError, name_key, now_ms};
 
@@ -680,7 +682,7 @@ async fn attach_devices(c: &mut AnyConnection, users: &mut [User]) -> Result<(),
     // ids come from the database, not from request text
     let ids: Vec<String> = users.iter().map(|u| u.id.0.to_string()).collect();
     let tail = format!("FROM devices WHERE user_id IN ({})", ids.join(","));
-    let row = sqlx::query(&json_page_sql(c, DEVICE_FIELDS, &tail))
+    let row = sqlx::query(&json_all_sql(c, DEVICE_FIELDS, &tail))
         .persistent(false) // a new text per page: keep it out of the statement cache
         .fetch_one(&mut *c)
         .await?;
