@@ -4,8 +4,10 @@
 //! go through the same code; the only difference is what `Reach` lets by.
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use twp_access::authz::{Application, Object};
 use twp_domain::{CompanyId, DomainId};
 use twp_store::user_sessions::UserSession;
 
@@ -14,6 +16,15 @@ use crate::auth::{Admin, Session};
 use crate::crypto::token_hash;
 use crate::error::ApiError;
 use crate::sessions::{Principal, password_change_required};
+
+/// The applications whose users drive their phone through TWP: TWP
+/// Caller (guide 9.1), TWP Alerter (pop-up card and shared call queues,
+/// 9.2) and TWP Toolkit (the company's own web applications, 1).
+pub const TELEPHONY_APPLICATIONS: [Application; 3] = [
+    Application::Caller,
+    Application::Alerter,
+    Application::Toolkit,
+];
 
 pub enum Reach {
     Admin(Admin),
@@ -63,6 +74,32 @@ impl Reach {
             Reach::User { session, .. } if session.company.0 == id => Ok(session.company),
             Reach::User { .. } => Err(ApiError::not_found("company")),
         }
+    }
+
+    /// Checks that a user may drive its phone through TWP: an authorization
+    /// for one of [`TELEPHONY_APPLICATIONS`] (guide 7.4.1: each consumes a
+    /// seat of that application's license). Administrators always may.
+    /// Read from the access engine at each request, so a grant or its
+    /// removal counts at once.
+    pub async fn telephony(&self, st: &AppState) -> Result<(), ApiError> {
+        let Reach::User { session, .. } = self else {
+            return Ok(());
+        };
+        let engine = crate::access::engine(st).await?;
+        if TELEPHONY_APPLICATIONS
+            .iter()
+            .any(|a| engine.check(session.user, &Object::Application(*a)))
+        {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "application_not_authorized",
+            "this user is authorized for none of TWP Caller, TWP Alerter and TWP Toolkit, \
+             which give the telephony: an administrator grants one under Users / Authorizations \
+             (POST /api/v1/companies/{companyId}/grants, objectType \"application\"); \
+             GET /api/v1/user-auth/whoami lists the user's applications",
+        ))
     }
 
     /// Checks the domain and the device: a user reaches only its own

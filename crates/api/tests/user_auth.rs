@@ -736,6 +736,7 @@ async fn users_reach_only_their_own_phones() {
     let (cid, d) = app.company(&t, "Acme", &["Paris"]).await;
     let did = d[0];
     let (other, od) = app.company(&t, "Other", &["Nice"]).await;
+    let mut ids = Vec::new();
     for (user, number) in [("ana", "1000"), ("bob", "1001")] {
         let r = app
             .post(
@@ -746,6 +747,7 @@ async fn users_reach_only_their_own_phones() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        ids.push(r.body["id"].as_i64().unwrap());
     }
     let r = app
         .post(
@@ -771,6 +773,36 @@ async fn users_reach_only_their_own_phones() {
     .await;
     let ana = r.body["token"].as_str().unwrap().to_owned();
     let phones = format!("/api/v1/companies/{cid}/domains/{did}/phones");
+
+    // Without TWP Caller, Alerter or Toolkit (guide 7.4.1) her own phone
+    // and her events are refused, saying what to grant.
+    for (m, path) in [
+        (Method::GET, format!("{phones}/1000")),
+        (Method::POST, "/api/v1/events/tickets".to_owned()),
+    ] {
+        let r = app.call(m, &path, Some(&ana), Some(json!({}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text);
+        assert_eq!(r.body["code"], "application_not_authorized", "{}", r.text);
+    }
+    let host = app.base.trim_start_matches("http://");
+    let events = format!("ws://{host}/api/v1/companies/{cid}/domains/{did}/events/ws");
+    assert!(ws_connect(&events, Some(&ana)).await.is_err());
+    // A license, then TWP Caller granted to her (not to bob).
+    let id = app.get("/api/v1/license", &t).await.body["installationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lic = app.license(&app.key, &id, "2099-12-31", 5);
+    let r = app.put("/api/v1/license", &t, json!({"text": lic})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/companies/{cid}/grants"),
+            &t,
+            json!({"subject": {"type": "user", "id": ids[0]}, "objectType": "application", "application": "caller"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 
     // Her own phone: state and a call.
     let mut ok = false;
@@ -828,8 +860,6 @@ async fn users_reach_only_their_own_phones() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 
     // Events: "all" means her devices; asking for bob's is not found.
-    let host = app.base.trim_start_matches("http://");
-    let events = format!("ws://{host}/api/v1/companies/{cid}/domains/{did}/events/ws");
     let mut ws = ws_connect(&events, Some(&ana)).await.unwrap();
     let hello = ws_hello(&mut ws).await;
     let devices: Vec<&str> = hello["devices"]

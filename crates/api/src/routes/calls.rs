@@ -119,8 +119,9 @@ pub fn control_error(e: ControlError) -> ApiError {
 }
 
 /// The running engine of a domain the caller may reach, and the device,
-/// which must be supervised by it (and, for a user, be its own).
-pub(crate) fn engine_for(
+/// which must be supervised by it (and, for a user, be its own, with an
+/// application that gives the telephony).
+pub(crate) async fn engine_for(
     st: &AppState,
     a: &Reach,
     company: i64,
@@ -129,6 +130,7 @@ pub(crate) fn engine_for(
 ) -> ApiResult<Arc<DomainTelephony>> {
     let cid = a.company(company)?;
     a.phone(DomainId(domain), number)?;
+    a.telephony(st).await?;
     let d = st
         .telephony
         .domain(DomainId(domain))
@@ -173,13 +175,13 @@ fn result(call_id: Option<String>, dialed: Option<String>) -> Json<CallResult> {
 /// The device's state: calls, features, supervision.
 #[utoipa::path(get, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)),
-    responses((status = 200, body = DeviceStateDto), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = DeviceStateDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn state(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
 ) -> ApiResult<Json<DeviceStateDto>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let s = e
         .engine
         .device(&n)
@@ -190,14 +192,14 @@ pub async fn state(
 /// Call a number from the device.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/calls", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = DialInput,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn make_call(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let to = dial(&st, &e, &i.to, "to").await?;
     let id = e.engine.make_call(&n, &to).await.map_err(control_error)?;
     Ok(result(Some(id), Some(to)))
@@ -209,9 +211,9 @@ macro_rules! call_action {
         #[utoipa::path(post, path = concat!("/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/calls/{callId}/", $verb), tag = "calls", security(("bearer" = [])),
             params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path),
                 ("callId" = String, Path, description = "A call id, or `current` for the call in the right state")),
-            responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+            responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
         pub async fn $name(State(st): State<AppState>, a: Reach, Path((c, d, n, call)): CallPath) -> ApiResult<StatusCode> {
-            let e = engine_for(&st, &a, c, d, &n)?;
+            let e = engine_for(&st, &a, c, d, &n).await?;
             e.engine.$method(&n, call_ref(&call)).await.map_err(control_error)?;
             Ok(StatusCode::NO_CONTENT)
         }
@@ -234,14 +236,14 @@ call_action!(
 /// Divert a ringing call to another number (DeflectCall).
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/calls/{callId}/deflect", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path), ("callId" = String, Path)), request_body = DialInput,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn deflect(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n, call)): CallPath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let to = dial(&st, &e, &i.to, "to").await?;
     e.engine
         .deflect(&n, call_ref(&call), &to)
@@ -253,14 +255,14 @@ pub async fn deflect(
 /// Transfer a connected call to a number without consultation (blind).
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/calls/{callId}/transfer", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path), ("callId" = String, Path)), request_body = DialInput,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn blind_transfer(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n, call)): CallPath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let to = dial(&st, &e, &i.to, "to").await?;
     let id = e
         .engine
@@ -273,14 +275,14 @@ pub async fn blind_transfer(
 /// Send DTMF digits on a connected call.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/calls/{callId}/digits", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path), ("callId" = String, Path)), request_body = DigitsInput,
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn digits(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n, call)): CallPath,
     Json(i): Json<DigitsInput>,
 ) -> ApiResult<StatusCode> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     e.engine
         .send_digits(&n, call_ref(&call), &i.digits)
         .await
@@ -298,14 +300,14 @@ pub async fn digits(
 /// Hold the connected call and call another number (consultation).
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/consult", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = ConsultInput,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn consult(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<ConsultInput>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let to = dial(&st, &e, &i.to, "to").await?;
     let id = e
         .engine
@@ -331,14 +333,14 @@ fn pair(p: &CallPair) -> ApiResult<Option<(&str, &str)>> {
 /// device leaves the call.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/transfer", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = CallPair,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn transfer(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(p): Json<CallPair>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let id = e
         .engine
         .transfer(&n, pair(&p)?)
@@ -350,14 +352,14 @@ pub async fn transfer(
 /// Join the held and the active call in a conference.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/conference", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = CallPair,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn conference(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(p): Json<CallPair>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let id = e
         .engine
         .conference(&n, pair(&p)?)
@@ -370,14 +372,14 @@ pub async fn conference(
 /// `from`, a call ringing in the device's pickup group.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/pickup", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = PickupInput,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn pickup(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(p): Json<PickupInput>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let id = match p.from.as_deref() {
         Some(from) => {
             if e.engine.device(from).is_none() {
@@ -402,13 +404,13 @@ pub async fn pickup(
 /// The device's forwarding rules, read from the PBX.
 #[utoipa::path(get, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/forwarding", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)),
-    responses((status = 200, body = Vec<ForwardingRule>), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ForwardingRule>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_forwarding(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
 ) -> ApiResult<Json<Vec<ForwardingRule>>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let rules = e.engine.get_forwarding(&n).await.map_err(control_error)?;
     Ok(Json(
         rules
@@ -424,14 +426,14 @@ pub async fn get_forwarding(
 /// Set (or cancel, with no destination) one forwarding of the device.
 #[utoipa::path(put, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/forwarding", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = ForwardingRule,
-    responses((status = 200, body = Vec<ForwardingRule>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ForwardingRule>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn set_forwarding(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(r): Json<ForwardingRule>,
 ) -> ApiResult<Json<Vec<ForwardingRule>>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let kind = ForwardingType::ALL
         .iter()
         .copied()
@@ -477,14 +479,14 @@ pub async fn set_forwarding(
 /// Turn do-not-disturb on or off.
 #[utoipa::path(put, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/do-not-disturb", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = DndInput,
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn do_not_disturb(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<DndInput>,
 ) -> ApiResult<StatusCode> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     e.engine
         .set_do_not_disturb(&n, i.on)
         .await
@@ -496,14 +498,14 @@ pub async fn do_not_disturb(
 /// number, and joins them.
 #[utoipa::path(post, path = "/api/v1/companies/{companyId}/domains/{domainId}/phones/{number}/callback", tag = "calls", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), ("number" = String, Path)), request_body = DialInput,
-    responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = CallResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn callback(
     State(st): State<AppState>,
     a: Reach,
     Path((c, d, n)): DevicePath,
     Json(i): Json<DialInput>,
 ) -> ApiResult<Json<CallResult>> {
-    let e = engine_for(&st, &a, c, d, &n)?;
+    let e = engine_for(&st, &a, c, d, &n).await?;
     let to = dial(&st, &e, &i.to, "to").await?;
     let id = e.engine.callback(&n, &to).await.map_err(control_error)?;
     Ok(result(Some(id), Some(to)))

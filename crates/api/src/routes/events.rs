@@ -221,8 +221,9 @@ impl FromRequestParts<AppState> for EventClient {
 /// A one-time ticket to open an event stream without an Authorization
 /// header (browsers' WebSocket and EventSource).
 #[utoipa::path(post, path = "/api/v1/events/tickets", tag = "events", security(("bearer" = [])),
-    responses((status = 200, body = TicketDto), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = TicketDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn ticket(State(st): State<AppState>, a: Reach) -> ApiResult<Json<TicketDto>> {
+    a.telephony(&st).await?;
     let t = st.tickets.issue(a.token_hash()).ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -363,7 +364,7 @@ fn subscribe(
 /// ended (restart or shutdown: subscribe again).
 #[utoipa::path(get, path = "/api/v1/companies/{companyId}/domains/{domainId}/events/ws", tag = "events", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), EventQuery),
-    responses((status = 101, description = "WebSocket of EventDto messages"), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 101, description = "WebSocket of EventDto messages"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn websocket(
     State(st): State<AppState>,
     EventClient(a): EventClient,
@@ -371,6 +372,7 @@ pub async fn websocket(
     Query(q): Query<EventQuery>,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
+    a.telephony(&st).await?;
     let (sub, hello, d) = subscribe(&st, &a, company, domain, &q)?;
     Ok(upgrade
         .on_upgrade(move |socket| pump(socket, sub, hello, d))
@@ -463,7 +465,7 @@ fn close_frame(reason: &CloseReason) -> CloseFrame {
 /// naming where to resume, then the stream ends.
 #[utoipa::path(get, path = "/api/v1/companies/{companyId}/domains/{domainId}/events/sse", tag = "events", security(("bearer" = [])),
     params(("companyId" = i64, Path), ("domainId" = i64, Path), EventQuery),
-    responses((status = 200, description = "text/event-stream of EventDto messages"), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "text/event-stream of EventDto messages"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn sse(
     State(st): State<AppState>,
     EventClient(a): EventClient,
@@ -478,6 +480,7 @@ pub async fn sse(
         q.stream = Some(stream.to_owned());
         q.after = seq.parse().ok();
     }
+    a.telephony(&st).await?;
     let (sub, hello, d) = subscribe(&st, &a, company, domain, &q)?;
     let stream_name = match &hello {
         EventDto::Hello { stream, .. } => stream.clone(),
