@@ -71,21 +71,8 @@ async fn tws_login_whoami_logout(app: &App) {
     let alice = user_with_password(app, &t, cid, d[0], "alice", "alice-pass-1").await;
     let g = app.group(&t, cid, d[0], "All", &[alice]).await;
     // License and grant: whoami lists the application.
-    let id = app.get("/api/v1/license", &t).await.body["installationId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let lic = app.license(&app.key, &id, "2099-12-31", 5);
-    let r = app.put("/api/v1/license", &t, json!({"text": lic})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = app
-        .post(
-            &format!("/api/v1/companies/{cid}/grants"),
-            &t,
-            json!({"subject": {"type": "group", "id": g}, "objectType": "application", "application": "caller"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.install_license(&t, 5).await;
+    app.grant_application(&t, cid, ("group", g), "caller").await;
 
     // Wrong password, unknown user, unknown domain: the same refusal.
     for body in [
@@ -788,21 +775,9 @@ async fn users_reach_only_their_own_phones() {
     let events = format!("ws://{host}/api/v1/companies/{cid}/domains/{did}/events/ws");
     assert!(ws_connect(&events, Some(&ana)).await.is_err());
     // A license, then TWP Caller granted to her (not to bob).
-    let id = app.get("/api/v1/license", &t).await.body["installationId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let lic = app.license(&app.key, &id, "2099-12-31", 5);
-    let r = app.put("/api/v1/license", &t, json!({"text": lic})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = app
-        .post(
-            &format!("/api/v1/companies/{cid}/grants"),
-            &t,
-            json!({"subject": {"type": "user", "id": ids[0]}, "objectType": "application", "application": "caller"}),
-        )
+    app.install_license(&t, 5).await;
+    app.grant_application(&t, cid, ("user", ids[0]), "caller")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 
     // Her own phone: state and a call.
     let mut ok = false;

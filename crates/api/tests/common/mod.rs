@@ -237,6 +237,31 @@ impl App {
         self.token(name, "scoped-admin-pw").await
     }
 
+    /// Installs a license for this installation with `caller` TWP Caller
+    /// seats (`PUT /api/v1/license`).
+    pub async fn install_license(&self, t: &str, caller: u32) {
+        let id = self.get("/api/v1/license", t).await.body["installationId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let text = self.license(&self.key, &id, "2099-12-31", caller);
+        let r = self.put("/api/v1/license", t, json!({"text": text})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+
+    /// Grants application `app` to a `user` or `group` (`subject`).
+    pub async fn grant_application(&self, t: &str, cid: i64, subject: (&str, i64), app: &str) {
+        let (kind, id) = subject;
+        let r = self
+            .post(
+                &format!("/api/v1/companies/{cid}/grants"),
+                t,
+                json!({"subject": {"type": kind, "id": id}, "objectType": "application", "application": app}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+
     pub fn license(
         &self,
         key: &SigningKey,
