@@ -318,9 +318,6 @@ pub async fn apply(
     let per = rows_per_statement(c, &user_cols(company, domain, import_id, now));
     for chunk in rows.chunks(per) {
         insert_users(&mut *c, company, domain, import_id, chunk, now, per).await?;
-        for (f, _, id) in chunk {
-            audit.push(("import-create", id.0, f.user_name.clone()));
-        }
     }
     let mut devices: Vec<(i64, &ImportedDevice)> = changes
         .creates
@@ -341,6 +338,9 @@ pub async fn apply(
     let per = rows_per_statement(c, &audit_cols(company, actor, now));
     for chunk in audit.chunks(per) {
         write_audit(&mut *c, company, actor, chunk, now, per).await?;
+    }
+    if let Some(first) = ids.iter().min() {
+        audit_created(&mut *c, company, domain, import_id, *first, actor, now).await?;
     }
     Ok(created)
 }
@@ -586,6 +586,37 @@ async fn write_audit(
             .bind(name.as_str());
     }
     q.execute(c).await?;
+    Ok(())
+}
+
+/// The audit entries of the users just created, read back from their rows
+/// in id order (their user-name order) instead of bound one by one: the
+/// import's users from `first` on are those this run created, as ids only
+/// grow and every earlier user of the import was created before.
+async fn audit_created(
+    c: &mut AnyConnection,
+    company: CompanyId,
+    domain: DomainId,
+    import_id: i64,
+    first: UserId,
+    actor: &ImportActor,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, admin_id, admin_name, company_id, object_type, action, object_id, object_name)
+         SELECT $1, $2, $3, company_id, 'user', 'import-create', CAST(id AS TEXT), user_name
+         FROM users WHERE company_id = $4 AND domain_id = $5 AND import_id = $6 AND id >= $7
+         ORDER BY id",
+    )
+    .bind(now)
+    .bind(actor.admin_id)
+    .bind(actor.admin_name.as_str())
+    .bind(company.0)
+    .bind(domain.0)
+    .bind(import_id)
+    .bind(first.0)
+    .execute(c)
+    .await?;
     Ok(())
 }
 
