@@ -51,6 +51,12 @@ impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         Ok(self.0.commit().await?)
     }
+
+    /// Undoes it now (dropping it does too, once the connection is next
+    /// used).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.0.rollback().await?)
+    }
 }
 
 impl std::ops::Deref for Tx {

@@ -228,121 +228,209 @@ pub async fn apply(
     changes: &ImportChanges,
     actor: &ImportActor,
 ) -> Result<Vec<UserId>, StoreError> {
-    crate::domains::check_in_company(&mut *c, company, domain).await?;
-    let now = now_ms();
-    let mut audit: Vec<(&'static str, i64, String)> = Vec::new();
-    // removals first: the plan lets others take their names and numbers
-    let owned = |ids: &[UserId]| {
-        ids.iter()
-            .map(|u| u.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    for chunk in changes.disables.chunks(CHUNK) {
-        let names = owned_names(&mut *c, company, import_id, chunk).await?;
-        sqlx::query(&format!(
-            "UPDATE users SET enabled = $1, updated_at = $2
-             WHERE company_id = $3 AND import_id = $4 AND id IN ({})",
-            owned(chunk)
-        ))
-        .persistent(false)
-        .bind(false)
-        .bind(now)
-        .bind(company.0)
-        .bind(import_id)
-        .execute(&mut *c)
+    let mut w = ImportWrite::start(&mut *c, company, domain, import_id, changes.group).await?;
+    w.remove(&mut *c, &changes.disables, &changes.deletes)
         .await?;
-        audit.extend(names.into_iter().map(|(id, n)| ("import-disable", id, n)));
-    }
-    for chunk in changes.deletes.chunks(CHUNK) {
-        let names = owned_names(&mut *c, company, import_id, chunk).await?;
-        sqlx::query(&format!(
-            "DELETE FROM users WHERE company_id = $1 AND import_id = $2 AND id IN ({})",
-            owned(chunk)
-        ))
-        .persistent(false)
-        .bind(company.0)
-        .bind(import_id)
-        .execute(&mut *c)
+    let created = w
+        .upsert(&mut *c, &changes.updates, &changes.creates)
         .await?;
-        audit.extend(names.into_iter().map(|(id, n)| ("import-delete", id, n)));
-    }
-    for (id, f, device) in &changes.updates {
-        update_user(&mut *c, company, domain, *id, f, now).await?;
-        match device {
-            None => {}
-            Some(DeviceChange::Add(d)) => {
-                insert_devices(&mut *c, company, domain, &[(id.0, d)], now).await?;
-            }
-            Some(DeviceChange::Replace { device_id, to }) => {
-                sqlx::query(
-                    "UPDATE devices SET number = $1, protocol = $2, updated_at = $3
-                     WHERE id = $4 AND user_id = $5 AND company_id = $6",
-                )
-                .bind(&to.number)
-                .bind(to.protocol.as_str())
-                .bind(now)
-                .bind(device_id)
-                .bind(id.0)
-                .bind(company.0)
-                .execute(&mut *c)
-                .await
-                .map_err(StoreError::classify)?;
-            }
-        }
-        audit.push(("import-update", id.0, f.user_name.clone()));
-    }
-    // New users go in in user-name order and their devices in number
-    // order, so that the unique name and number indexes (and the key
-    // index, when the key is the user name, as with uid) grow at their end
-    // instead of splitting pages all over (callgrind, 41,126 users: a
-    // quarter fewer SQLite instructions for the users, a tenth for the
-    // devices). Ids follow that order; `created` keeps the plan's.
-    let mut by_name: Vec<(String, usize)> = changes
-        .creates
-        .iter()
-        .enumerate()
-        .map(|(i, (f, _))| (name_key(&f.user_name), i))
-        .collect();
-    by_name.sort_unstable();
-    let ids = reserve_user_ids(&mut *c, by_name.len()).await?;
-    let mut created = vec![UserId(0); by_name.len()];
-    let rows: Vec<(&ImportedFields, String, UserId)> = by_name
-        .into_iter()
-        .zip(&ids)
-        .map(|((key, i), id)| {
-            created[i] = *id;
-            (&changes.creates[i].0, key, *id)
-        })
-        .collect();
-    let per = rows_per_statement(c, &user_cols(company, domain, import_id, now));
-    for chunk in rows.chunks(per) {
-        insert_users(&mut *c, company, domain, import_id, chunk, now, per).await?;
-    }
-    let mut devices: Vec<(i64, &ImportedDevice)> = changes
-        .creates
-        .iter()
-        .zip(&created)
-        .filter_map(|((_, d), id)| d.as_ref().map(|d| (id.0, d)))
-        .collect();
-    devices.sort_unstable_by(|a, b| a.1.number.cmp(&b.1.number));
-    insert_devices(&mut *c, company, domain, &devices, now).await?;
-    if let Some(g) = changes.group {
-        let members: Vec<i64> = created
-            .iter()
-            .map(|u| u.0)
-            .chain(changes.updates.iter().map(|(u, _, _)| u.0))
-            .collect();
-        add_members(&mut *c, company, domain, g, &members, now).await?;
-    }
-    let per = rows_per_statement(c, &audit_cols(company, actor, now));
-    for chunk in audit.chunks(per) {
-        write_audit(&mut *c, company, actor, chunk, now, per).await?;
-    }
-    if let Some(first) = ids.iter().min() {
-        audit_created(&mut *c, company, domain, import_id, *first, actor, now).await?;
-    }
+    w.finish(c, actor).await?;
     Ok(created)
+}
+
+/// The writes of one run in its transaction, in as many steps as the run
+/// takes: [`ImportWrite::upsert`] as often as the plan hands out creates
+/// and updates, [`ImportWrite::remove`] (removals first whenever an upsert
+/// needs what they free), then [`ImportWrite::finish`] for the audit
+/// entries (disables, deletes, updates, creates: in that order whatever the
+/// order of the steps).
+#[derive(Debug)]
+pub struct ImportWrite {
+    company: CompanyId,
+    domain: DomainId,
+    import_id: i64,
+    group: Option<GroupId>,
+    now: i64,
+    removed: Vec<(&'static str, i64, String)>,
+    updated: Vec<(&'static str, i64, String)>,
+    /// The smallest id this run created.
+    first_created: Option<UserId>,
+}
+
+impl ImportWrite {
+    /// Checks that `domain` is the company's; `group`: the group the
+    /// created and updated users join.
+    pub async fn start(
+        c: &mut AnyConnection,
+        company: CompanyId,
+        domain: DomainId,
+        import_id: i64,
+        group: Option<GroupId>,
+    ) -> Result<Self, StoreError> {
+        crate::domains::check_in_company(&mut *c, company, domain).await?;
+        Ok(Self {
+            company,
+            domain,
+            import_id,
+            group,
+            now: now_ms(),
+            removed: Vec::new(),
+            updated: Vec::new(),
+            first_created: None,
+        })
+    }
+
+    /// Disables and deletes users this import owns (others among the ids
+    /// are left alone).
+    pub async fn remove(
+        &mut self,
+        c: &mut AnyConnection,
+        disables: &[UserId],
+        deletes: &[UserId],
+    ) -> Result<(), StoreError> {
+        let (company, import_id, now) = (self.company, self.import_id, self.now);
+        let owned = |ids: &[UserId]| {
+            ids.iter()
+                .map(|u| u.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        for chunk in disables.chunks(CHUNK) {
+            let names = owned_names(&mut *c, company, import_id, chunk).await?;
+            sqlx::query(&format!(
+                "UPDATE users SET enabled = $1, updated_at = $2
+                 WHERE company_id = $3 AND import_id = $4 AND id IN ({})",
+                owned(chunk)
+            ))
+            .persistent(false)
+            .bind(false)
+            .bind(now)
+            .bind(company.0)
+            .bind(import_id)
+            .execute(&mut *c)
+            .await?;
+            self.removed
+                .extend(names.into_iter().map(|(id, n)| ("import-disable", id, n)));
+        }
+        for chunk in deletes.chunks(CHUNK) {
+            let names = owned_names(&mut *c, company, import_id, chunk).await?;
+            sqlx::query(&format!(
+                "DELETE FROM users WHERE company_id = $1 AND import_id = $2 AND id IN ({})",
+                owned(chunk)
+            ))
+            .persistent(false)
+            .bind(company.0)
+            .bind(import_id)
+            .execute(&mut *c)
+            .await?;
+            self.removed
+                .extend(names.into_iter().map(|(id, n)| ("import-delete", id, n)));
+        }
+        Ok(())
+    }
+
+    /// Updates, then creates (a create may take what an update of the same
+    /// step gave up, never the reverse: the plan's order); the new users
+    /// and the updated ones join the group. Returns the ids of the users
+    /// created, in the order of `creates`.
+    pub async fn upsert(
+        &mut self,
+        c: &mut AnyConnection,
+        updates: &[(UserId, ImportedFields, Option<DeviceChange>)],
+        creates: &[(ImportedFields, Option<ImportedDevice>)],
+    ) -> Result<Vec<UserId>, StoreError> {
+        let (company, domain, import_id, now) =
+            (self.company, self.domain, self.import_id, self.now);
+        for (id, f, device) in updates {
+            update_user(&mut *c, company, domain, *id, f, now).await?;
+            match device {
+                None => {}
+                Some(DeviceChange::Add(d)) => {
+                    insert_devices(&mut *c, company, domain, &[(id.0, d)], now).await?;
+                }
+                Some(DeviceChange::Replace { device_id, to }) => {
+                    sqlx::query(
+                        "UPDATE devices SET number = $1, protocol = $2, updated_at = $3
+                         WHERE id = $4 AND user_id = $5 AND company_id = $6",
+                    )
+                    .bind(&to.number)
+                    .bind(to.protocol.as_str())
+                    .bind(now)
+                    .bind(device_id)
+                    .bind(id.0)
+                    .bind(company.0)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(StoreError::classify)?;
+                }
+            }
+            self.updated
+                .push(("import-update", id.0, f.user_name.clone()));
+        }
+        // New users go in in user-name order and their devices in number
+        // order, so that the unique name and number indexes (and the key
+        // index, when the key is the user name, as with uid) grow at their
+        // end instead of splitting pages all over (callgrind, 41,126 users:
+        // a quarter fewer SQLite instructions for the users, a tenth for
+        // the devices). Ids follow that order; `created` keeps the plan's.
+        let mut by_name: Vec<(String, usize)> = creates
+            .iter()
+            .enumerate()
+            .map(|(i, (f, _))| (name_key(&f.user_name), i))
+            .collect();
+        by_name.sort_unstable();
+        let ids = reserve_user_ids(&mut *c, by_name.len()).await?;
+        if let Some(first) = ids.iter().min() {
+            self.first_created = Some(self.first_created.map_or(*first, |f| f.min(*first)));
+        }
+        let mut created = vec![UserId(0); by_name.len()];
+        let rows: Vec<(&ImportedFields, String, UserId)> = by_name
+            .into_iter()
+            .zip(&ids)
+            .map(|((key, i), id)| {
+                created[i] = *id;
+                (&creates[i].0, key, *id)
+            })
+            .collect();
+        let per = rows_per_statement(c, &user_cols(company, domain, import_id, now));
+        for chunk in rows.chunks(per) {
+            insert_users(&mut *c, company, domain, import_id, chunk, now, per).await?;
+        }
+        let mut devices: Vec<(i64, &ImportedDevice)> = creates
+            .iter()
+            .zip(&created)
+            .filter_map(|((_, d), id)| d.as_ref().map(|d| (id.0, d)))
+            .collect();
+        devices.sort_unstable_by(|a, b| a.1.number.cmp(&b.1.number));
+        insert_devices(&mut *c, company, domain, &devices, now).await?;
+        if let Some(g) = self.group {
+            let members: Vec<i64> = created
+                .iter()
+                .map(|u| u.0)
+                .chain(updates.iter().map(|(u, _, _)| u.0))
+                .collect();
+            add_members(&mut *c, company, domain, g, &members, now).await?;
+        }
+        Ok(created)
+    }
+
+    /// The audit entries of every step, named after `actor`.
+    pub async fn finish(
+        self,
+        c: &mut AnyConnection,
+        actor: &ImportActor,
+    ) -> Result<(), StoreError> {
+        let (company, now) = (self.company, self.now);
+        let per = rows_per_statement(c, &audit_cols(company, actor, now));
+        let entries: Vec<_> = self.removed.into_iter().chain(self.updated).collect();
+        for chunk in entries.chunks(per) {
+            write_audit(&mut *c, company, actor, chunk, now, per).await?;
+        }
+        if let Some(first) = self.first_created {
+            audit_created(c, company, self.domain, self.import_id, first, actor, now).await?;
+        }
+        Ok(())
+    }
 }
 
 fn user_cols(company: CompanyId, domain: DomainId, import_id: i64, now: i64) -> Vec<Col> {
