@@ -16,7 +16,9 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use twp_domain::{SyncType, UserId};
 use twp_store::name_key;
-use twp_store::user_sync::{DeviceChange, DomainUser, ImportChanges, ImportedFields};
+use twp_store::user_sync::{
+    DeviceChange, DomainUser, ImportChanges, ImportedDevice, ImportedFields,
+};
 
 use crate::mapping::{Rejected, SourceUser};
 use crate::report::{Detail, Kind, Report};
@@ -43,6 +45,47 @@ impl Plan {
     pub fn exceeds_share(&self, share_percent: u8) -> bool {
         let removed = (self.changes.deletes.len() + self.changes.disables.len()) as u64;
         removed > 0 && removed * 100 > u64::from(share_percent) * self.owned
+    }
+}
+
+/// Creates and updates a [`Planner`] hands out before the end, in the
+/// plan's order.
+#[derive(Debug, Default)]
+pub struct Ready {
+    pub creates: Vec<(ImportedFields, Option<ImportedDevice>)>,
+    pub updates: Vec<(UserId, ImportedFields, Option<DeviceChange>)>,
+}
+
+impl Ready {
+    pub fn is_empty(&self) -> bool {
+        self.creates.is_empty() && self.updates.is_empty()
+    }
+
+    /// Every update and the first `creates` creates, leaving the rest:
+    /// updates never need a create, so writing them early keeps the order
+    /// of the plan where it matters.
+    pub fn take_front(&mut self, creates: usize) -> Ready {
+        let rest = self.creates.split_off(creates.min(self.creates.len()));
+        Ready {
+            creates: std::mem::replace(&mut self.creates, rest),
+            updates: std::mem::take(&mut self.updates),
+        }
+    }
+
+    /// Appends `later`.
+    pub fn extend(&mut self, later: Ready) {
+        self.creates.extend(later.creates);
+        self.updates.extend(later.updates);
+    }
+
+    /// `self`, then what the plan kept: the whole plan's creates and updates.
+    pub fn put_before(self, plan: &mut Plan) {
+        let mut creates = self.creates;
+        creates.append(&mut plan.changes.creates);
+        plan.changes.creates = creates;
+        let mut updates = self.updates;
+        updates.append(&mut plan.changes.updates);
+        plan.changes.updates = updates;
     }
 }
 
@@ -137,6 +180,17 @@ impl<'a> Planner<'a> {
         match &mut self.waiting {
             Some(waiting) => waiting.push(e),
             None => self.entry(e, false),
+        }
+    }
+
+    /// The creates and updates planned since the last call, moved out of
+    /// the plan: each is final, as an entry whose outcome hangs on the
+    /// deletions waits for [`Planner::finish`], and needs nothing removed
+    /// first. The plan keeps the rest.
+    pub fn take_ready(&mut self) -> Ready {
+        Ready {
+            creates: std::mem::take(&mut self.plan.changes.creates),
+            updates: std::mem::take(&mut self.plan.changes.updates),
         }
     }
 

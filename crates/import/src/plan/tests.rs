@@ -10,7 +10,7 @@ use twp_store::user_sync::{
     DeviceChange, DomainDevice, DomainUser, ImportedDevice, ImportedFields,
 };
 
-use super::{Entry, Holder, Plan, plan};
+use super::{Entry, Holder, Plan, Planner, Ready, plan};
 use crate::mapping::{Rejected, SourceUser};
 use crate::report::{Detail, Kind};
 
@@ -385,6 +385,134 @@ proptest! {
         let streamed = plan(sync, IMPORT, &existing, entries.clone());
         let whole = reference(sync, IMPORT, &existing, entries);
         prop_assert!(same(&streamed, &whole), "streamed {streamed:#?}\nwhole {whole:#?}");
+    }
+}
+
+/// A user's unique values: name key, key, devices (id, number).
+type Held = (String, Option<String>, Vec<(i64, String)>);
+
+/// The domain's unique values (name keys, keys, numbers) as writes change
+/// them; every write is checked against them as the store's unique indexes
+/// would.
+struct Domain {
+    users: HashMap<i64, Held>,
+    next_id: i64,
+}
+
+impl Domain {
+    fn new(existing: &[DomainUser]) -> Self {
+        let users = existing
+            .iter()
+            .map(|u| {
+                let devices = u.devices.iter().map(|d| (d.id, d.number.clone())).collect();
+                (
+                    u.id,
+                    (name_key(&u.user_name), u.external_key.clone(), devices),
+                )
+            })
+            .collect();
+        Self {
+            users,
+            next_id: 1000,
+        }
+    }
+
+    fn check(&self, what: &str) -> Result<(), String> {
+        let (mut names, mut keys, mut numbers) = (HashSet::new(), HashSet::new(), HashSet::new());
+        for (name, key, devices) in self.users.values() {
+            let taken = !names.insert(name)
+                || key.as_ref().is_some_and(|k| !keys.insert(k))
+                || devices.iter().any(|(_, n)| !numbers.insert(n));
+            if taken {
+                return Err(format!("{what} breaks a unique index"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Updates, then creates: [`ImportWrite::upsert`]'s order.
+    fn upsert(&mut self, r: &Ready) -> Result<(), String> {
+        for (id, f, device) in &r.updates {
+            let u = self
+                .users
+                .get_mut(&id.0)
+                .ok_or("update of a missing user")?;
+            u.0 = name_key(&f.user_name);
+            u.1 = Some(f.external_key.clone());
+            match device {
+                None => {}
+                Some(DeviceChange::Add(d)) => u.2.push((-1, d.number.clone())),
+                Some(DeviceChange::Replace { device_id, to }) => {
+                    let d =
+                        u.2.iter_mut()
+                            .find(|d| d.0 == *device_id)
+                            .ok_or("no such device")?;
+                    d.1 = to.number.clone();
+                }
+            }
+            self.check(&format!("the update of {}", id.0))?;
+        }
+        for (f, device) in &r.creates {
+            self.next_id += 1;
+            let devices = device.iter().map(|d| (-1, d.number.clone())).collect();
+            self.users.insert(
+                self.next_id,
+                (
+                    name_key(&f.user_name),
+                    Some(f.external_key.clone()),
+                    devices,
+                ),
+            );
+            self.check(&format!("the creation of {}", f.user_name))?;
+        }
+        Ok(())
+    }
+
+    fn delete(&mut self, ids: &[UserId]) {
+        for id in ids {
+            self.users.remove(&id.0);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The run that writes while it reads: the creates and updates handed
+    /// out along the way (`flush_after`: the entries after which some are
+    /// written), written before the removals, then the rest, never break a
+    /// unique index; and what was handed out, put back, is the whole plan.
+    #[test]
+    fn creates_and_updates_handed_out_early_can_be_written_first(
+        sync in sync_types(),
+        existing in existing(),
+        entries in entries(),
+        flush_after in prop::collection::vec(any::<bool>(), 10),
+        front in 0..3usize,
+    ) {
+        let whole = plan(sync, IMPORT, &existing, entries.clone());
+        let mut domain = Domain::new(&existing);
+        let mut planner = Planner::new(sync, IMPORT, &existing);
+        let (mut written, mut pending) = (Ready::default(), Ready::default());
+        for (i, e) in entries.into_iter().enumerate() {
+            planner.add(e);
+            pending.extend(planner.take_ready());
+            if flush_after[i] {
+                let now = pending.take_front(front);
+                domain.upsert(&now).map_err(TestCaseError::fail)?;
+                written.extend(now);
+            }
+        }
+        let mut rest = planner.finish();
+        domain.delete(&rest.changes.deletes);
+        let mut last = Ready::default();
+        std::mem::swap(&mut last.creates, &mut rest.changes.creates);
+        std::mem::swap(&mut last.updates, &mut rest.changes.updates);
+        pending.extend(last);
+        domain.upsert(&pending).map_err(TestCaseError::fail)?;
+        written.extend(pending);
+        written.put_before(&mut rest);
+        prop_assert!(same(&rest, &whole), "put back {rest:#?}\nwhole {whole:#?}");
     }
 }
 
