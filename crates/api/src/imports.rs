@@ -240,6 +240,7 @@ async fn start_due(st: &AppState) -> Result<(), ApiError> {
                 admin_id: None,
                 admin_name: format!("user import {} (schedule)", link.id),
             },
+            writer_hold: twp_import::WRITER_HOLD,
         };
         tracing::info!(import = link.id, "starting a scheduled users import");
         // a run that started in between is simply not started twice; a

@@ -171,6 +171,7 @@ async fn import_twice(
             admin_id: None,
             admin_name: "bench".into(),
         },
+        writer_hold: twp_import::WRITER_HOLD,
     };
     let mut times = [Duration::ZERO; 2];
     for (label, time) in [

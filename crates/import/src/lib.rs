@@ -32,5 +32,5 @@ pub mod source;
 pub use mapping::{Mapper, Rejected, SourceUser};
 pub use plan::{Entry, Plan, Planner, plan};
 pub use report::{Detail, Details, Report};
-pub use run::{Phase, Progress, RunError, RunOptions, read_source, run};
+pub use run::{Phase, Progress, RunError, RunOptions, WRITER_HOLD, read_source, run};
 pub use source::{ListConnector, PBX_COLUMNS, PbxSubscriber, ldap_connector};

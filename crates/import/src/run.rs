@@ -1,23 +1,33 @@
 //! One run of an import link: read the whole source on a blocking thread
-//! while another plans each entry as it comes, against the domain's users
-//! as they were when reading began; then in ONE store transaction check
-//! that those users are unchanged (else read again and plan inside the
-//! transaction), check the deletion safety share, apply the changes with
-//! their audit entries and record the run. The writer is never held while
-//! the source is read. Any failure before the commit changes nothing; the
-//! run is then recorded as failed (or waiting for confirmation) on its own.
+//! while another plans each entry as it comes, then write the plan in ONE
+//! store transaction, with its audit entries and the run's record. Any
+//! failure before the commit changes nothing; the run is then recorded as
+//! failed (or waiting for confirmation) on its own.
+//!
+//! Two ways, by backend:
+//! - SQLite (one writer): the run takes the writer as reading begins,
+//!   reads the domain's users in it and writes the creates and updates as
+//!   they are planned, overlapping the read. It holds the writer while
+//!   reading for [`RunOptions::writer_hold`] at most: a slower source makes
+//!   it roll back, release the writer and go on the other way, with the
+//!   plan made so far.
+//! - PostgreSQL, or after a release: the plan is made against a snapshot
+//!   of the domain's users taken as reading began, without the writer;
+//!   then the transaction checks that those users are unchanged (else reads
+//!   again and plans inside it), and writes the whole plan.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
 
 use twp_directory::{Connector, ConnectorError, Location, ReadOutcome, SourceRecord};
 use twp_domain::UserImport;
 use twp_store::user_imports::{self, ImportRun, RunStatus};
-use twp_store::user_sync::{self, DomainUser, ImportActor};
-use twp_store::{Store, StoreError, now_ms};
+use twp_store::user_sync::{self, DomainUser, ImportActor, ImportWrite};
+use twp_store::{Backend, Store, StoreError, now_ms};
 
 use crate::mapping::{Mapper, Rejected};
-use crate::plan::{Entry, Plan, Planner, plan};
+use crate::plan::{Entry, Plan, Planner, Ready, plan};
 use crate::report::Report;
 
 /// What a run is doing, for the progress view.
@@ -77,6 +87,12 @@ impl Progress {
     }
 }
 
+/// How long a run may hold SQLite's writer while the source is still being
+/// read: every other write waits meanwhile. A local directory of 50,000
+/// users is read in half a second (the benchmark), about the time the
+/// writes take anyway.
+pub const WRITER_HOLD: Duration = Duration::from_secs(1);
+
 /// How a run was started and by whom.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -86,6 +102,9 @@ pub struct RunOptions {
     pub trigger: &'static str,
     /// Named by the audit entries.
     pub actor: ImportActor,
+    /// SQLite: how long the run may write while it reads ([`WRITER_HOLD`]);
+    /// zero: it reads first.
+    pub writer_hold: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,22 +173,26 @@ fn read_each(
 /// Entries handed from the reading thread to the planning thread at once.
 const BATCH: usize = 256;
 
+/// Creates written at once while the source is read: whole statements of
+/// the store's multi-row inserts.
+const FLUSH: usize = 1000;
+
 /// A plan made while the source was read, against `snapshot`: the domain's
-/// users read when reading began. It holds only if they are unchanged.
+/// users read when reading began.
 struct Planned {
     plan: Plan,
     snapshot: Vec<DomainUser>,
 }
 
-/// Reads the source on one blocking thread and plans it on another as the
-/// entries come; gives the connector back for a second read.
-async fn read_and_plan(
-    store: &Store,
-    import: &UserImport,
+type ReaderThread = tokio::task::JoinHandle<(Result<(), ConnectorError>, Box<dyn Connector>)>;
+
+/// Reads the source on a blocking thread, in batches; gives the connector
+/// back for a second read. Dropping the receiver stops it at its next batch.
+fn spawn_reader(
     mut connector: Box<dyn Connector>,
     mapper: Mapper,
     progress: &Arc<Progress>,
-) -> Result<(Planned, Box<dyn Connector>), RunError> {
+) -> (ReaderThread, std::sync::mpsc::Receiver<Vec<Entry>>) {
     let (hand, take) = std::sync::mpsc::channel::<Vec<Entry>>();
     let watch = Arc::clone(progress);
     let reader = tokio::task::spawn_blocking(move || {
@@ -187,6 +210,53 @@ async fn read_and_plan(
         }
         (read, connector)
     });
+    (reader, take)
+}
+
+/// Plans the batches on a blocking thread against `snapshot`. With `out`,
+/// hands out the creates and updates as they are planned (see
+/// [`Planner::take_ready`]), and stops if `out` is closed (`None`).
+fn spawn_planner(
+    import: &UserImport,
+    snapshot: Vec<DomainUser>,
+    take: std::sync::mpsc::Receiver<Vec<Entry>>,
+    out: Option<tokio::sync::mpsc::UnboundedSender<Ready>>,
+) -> tokio::task::JoinHandle<Option<Planned>> {
+    let (sync, import_id) = (import.data.sync_type, import.id);
+    tokio::task::spawn_blocking(move || {
+        let plan = {
+            let mut planner = Planner::new(sync, import_id, &snapshot);
+            for batch in take {
+                for e in batch {
+                    planner.add(e);
+                }
+                if let Some(out) = &out {
+                    let ready = planner.take_ready();
+                    if !ready.is_empty() && out.send(ready).is_err() {
+                        return None;
+                    }
+                }
+            }
+            planner.finish()
+        };
+        Some(Planned { plan, snapshot })
+    })
+}
+
+fn thread_error(e: tokio::task::JoinError) -> RunError {
+    RunError::Thread(e.to_string())
+}
+
+/// Reads and plans without the writer, against a snapshot of the domain's
+/// users read meanwhile; gives the connector back for a second read.
+async fn read_and_plan(
+    store: &Store,
+    import: &UserImport,
+    connector: Box<dyn Connector>,
+    mapper: Mapper,
+    progress: &Arc<Progress>,
+) -> Result<(Planned, Box<dyn Connector>), RunError> {
+    let (reader, take) = spawn_reader(connector, mapper, progress);
     // Two queries outside a transaction: a write between them gives a
     // snapshot the transaction's check refuses, never a wrong plan.
     let snapshot = async {
@@ -202,22 +272,135 @@ async fn read_and_plan(
             return Err(e.into());
         }
     };
-    let (sync, import_id) = (import.data.sync_type, import.id);
-    let planner = tokio::task::spawn_blocking(move || {
-        let plan = {
-            let mut planner = Planner::new(sync, import_id, &snapshot);
-            for e in take.into_iter().flatten() {
-                planner.add(e);
-            }
-            planner.finish()
-        };
-        Planned { plan, snapshot }
-    });
-    let thread = |e: tokio::task::JoinError| RunError::Thread(e.to_string());
-    let (read, connector) = reader.await.map_err(thread)?;
-    let planned = planner.await.map_err(thread)?;
+    let planner = spawn_planner(import, snapshot, take, None);
+    let (read, connector) = reader.await.map_err(thread_error)?;
+    let planned = planner
+        .await
+        .map_err(thread_error)?
+        .ok_or_else(|| RunError::Thread("the planner stopped".into()))?;
     read?;
     Ok((planned, connector))
+}
+
+/// How a run that wrote while reading ended.
+enum Streamed {
+    /// Committed (`Some(id)` of its record) or stopped for confirmation.
+    Ended(Option<i64>),
+    /// The source was slower than the writer hold: rolled back, the writer
+    /// released, the source read to its end and planned.
+    Released(Box<Planned>, Box<dyn Connector>),
+}
+
+/// SQLite: reads and plans with the writer held, writing the creates and
+/// updates as they come, within `options.writer_hold`.
+async fn read_plan_and_write(
+    store: &Store,
+    import: &UserImport,
+    connector: Box<dyn Connector>,
+    mapper: Mapper,
+    options: &RunOptions,
+    progress: &Arc<Progress>,
+    run: &mut ImportRun,
+) -> Result<Streamed, RunError> {
+    let (company, domain) = (import.company_id, import.data.domain_id);
+    // Reading starts at once; the writer may take a moment to come.
+    let (reader, take) = spawn_reader(connector, mapper, progress);
+    let mut tx = store.begin().await?;
+    let deadline = tokio::time::Instant::now() + options.writer_hold;
+    let snapshot = user_sync::domain_users(&mut tx, company, domain).await?;
+    let mut write =
+        ImportWrite::start(&mut tx, company, domain, import.id, import.data.group_id).await?;
+    let (out, mut ready) = tokio::sync::mpsc::unbounded_channel();
+    let planner = spawn_planner(import, snapshot, take, Some(out));
+    let mut writing = Some(tx);
+    // planned: `written` (or held back, once released), then `pending`
+    let mut written = Ready::default();
+    let mut pending = Ready::default();
+    loop {
+        let next = match &writing {
+            Some(_) => tokio::time::timeout_at(deadline, ready.recv()).await,
+            None => Ok(ready.recv().await),
+        };
+        match next {
+            Ok(Some(r)) => pending.extend(r),
+            Ok(None) => break,
+            Err(_) => {
+                if let Some(tx) = writing.take() {
+                    tx.rollback().await?;
+                }
+                tracing::info!(
+                    import = import.id,
+                    hold_ms = options.writer_hold.as_millis() as u64,
+                    "the source is slower than the writer hold: writer released, reading on"
+                );
+                continue;
+            }
+        }
+        if let Some(tx) = writing.as_mut()
+            && pending.creates.len() >= FLUSH
+        {
+            let now = pending.take_front(pending.creates.len() / FLUSH * FLUSH);
+            write.upsert(tx, &now.updates, &now.creates).await?;
+            written.extend(now);
+        }
+    }
+    let planned = planner
+        .await
+        .map_err(thread_error)?
+        .ok_or_else(|| RunError::Thread("the planner stopped".into()))?;
+    let (read, connector) = reader.await.map_err(thread_error)?;
+    read?;
+    let Planned { mut plan, snapshot } = planned;
+    let Some(mut tx) = writing else {
+        written.extend(pending);
+        written.put_before(&mut plan);
+        return Ok(Streamed::Released(
+            Box::new(Planned { plan, snapshot }),
+            connector,
+        ));
+    };
+    fill(run, &plan.report);
+    if needs_confirmation(&plan, import, options, run) {
+        return Ok(Streamed::Ended(None));
+    }
+    progress.set(Phase::Writing);
+    write
+        .remove(&mut tx, &plan.changes.disables, &plan.changes.deletes)
+        .await?;
+    // what was held back for the deletions comes after the rest
+    pending.put_before(&mut plan);
+    write
+        .upsert(&mut tx, &plan.changes.updates, &plan.changes.creates)
+        .await?;
+    write.finish(&mut tx, &options.actor).await?;
+    run.status = RunStatus::Succeeded;
+    run.ended_at = now_ms();
+    let id = user_imports::record_run(&mut tx, run).await?;
+    tx.commit().await?;
+    Ok(Streamed::Ended(Some(id)))
+}
+
+/// True (and the run says why) when the plan removes more than the safety
+/// share and the run was not confirmed.
+fn needs_confirmation(
+    p: &Plan,
+    import: &UserImport,
+    options: &RunOptions,
+    run: &mut ImportRun,
+) -> bool {
+    if !p.exceeds_share(import.data.delete_share_percent) || options.confirm {
+        return false;
+    }
+    run.status = RunStatus::ConfirmationRequired;
+    run.message = Some(format!(
+        "this run would delete {} and disable {} of the {} users of this import, more than \
+         the safety share of {} %: nothing was changed; run it again with confirm=true to go ahead",
+        p.changes.deletes.len(),
+        p.changes.disables.len(),
+        p.owned,
+        import.data.delete_share_percent
+    ));
+    true
 }
 
 /// Runs `import` from `connector` and records the run; returns it. `Err`
@@ -297,8 +480,25 @@ async fn attempt(
     let mapper = Mapper::new(&import.data.mapping).map_err(|f| {
         ConnectorError::Format(format!("the mapping gives no source attribute for {f}"))
     })?;
-    let (planned, mut connector) =
-        read_and_plan(store, import, connector, mapper.clone(), progress).await?;
+    let streams = store.backend() == Backend::Sqlite && !options.writer_hold.is_zero();
+    let (planned, mut connector) = if streams {
+        match read_plan_and_write(
+            store,
+            import,
+            connector,
+            mapper.clone(),
+            options,
+            progress,
+            run,
+        )
+        .await?
+        {
+            Streamed::Ended(id) => return Ok(id),
+            Streamed::Released(planned, connector) => (*planned, connector),
+        }
+    } else {
+        read_and_plan(store, import, connector, mapper.clone(), progress).await?
+    };
     progress.set(Phase::Planning);
     let (company, domain) = (import.company_id, import.data.domain_id);
     let mut tx = store.begin().await?;
@@ -327,16 +527,7 @@ async fn attempt(
         plan(import.data.sync_type, import.id, &existing, entries)
     };
     fill(run, &p.report);
-    if p.exceeds_share(import.data.delete_share_percent) && !options.confirm {
-        run.status = RunStatus::ConfirmationRequired;
-        run.message = Some(format!(
-            "this run would delete {} and disable {} of the {} users of this import, more than \
-             the safety share of {} %: nothing was changed; run it again with confirm=true to go ahead",
-            p.changes.deletes.len(),
-            p.changes.disables.len(),
-            p.owned,
-            import.data.delete_share_percent
-        ));
+    if needs_confirmation(&p, import, options, run) {
         return Ok(None);
     }
     progress.set(Phase::Writing);

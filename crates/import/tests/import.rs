@@ -223,6 +223,7 @@ fn options(confirm: bool) -> RunOptions {
             admin_id: None,
             admin_name: "test".into(),
         },
+        writer_hold: twp_import::WRITER_HOLD,
     }
 }
 
@@ -684,6 +685,31 @@ async fn paging_over_ten_thousand_entries(db: &TestDb) {
     let s = site(db).await;
     let mut import = link(db, &s, &server, ImportMapping::ldap(true), SyncType::Full).await;
     import.data.page_size = 500;
+    // a size limit hit after thousands of users were written (SQLite
+    // writes while it reads): rolled back, nothing left
+    let before = domain_users(db, &s).await;
+    let mut settings = LdapSettings::new("127.0.0.1", PEOPLE);
+    settings.port = Some(server.port);
+    settings.bind_name = ADMIN.into();
+    settings.password = Secret::new(ADMIN_PASSWORD);
+    settings.page_size = 500;
+    settings.size_limit = 6_000;
+    let cut = twp_import::run(
+        &db.store,
+        &import,
+        Box::new(LdapConnector::new(settings).complete_only()),
+        &options(false),
+        Arc::new(Progress::default()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(cut.status, RunStatus::Failed);
+    assert!(
+        cut.message.as_deref().unwrap().contains("size limit"),
+        "{:?}",
+        cut.message
+    );
+    assert_eq!(domain_users(db, &s).await, before);
     let first = run(db, &import, SyncType::Full).await;
     assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.message);
     assert_eq!((first.entries_read, first.created), (N as i64, N as i64));
@@ -738,7 +764,10 @@ impl Connector for Meddling {
 /// The run plans while it reads, against the domain's users as they were
 /// when reading began; a user created meanwhile must still be seen (here:
 /// its name is not taken, where a plan on the old users would fail the
-/// whole run on the unique name).
+/// whole run on the unique name). On SQLite the run holds the writer as it
+/// reads, so the administrator's creation waits for it to give the writer
+/// up after `WRITER_HOLD`: this is also the run that releases the writer
+/// and goes on the other way.
 async fn users_changed_during_the_read_are_seen(db: &TestDb) {
     let server = Slapd::start(|out| {
         let mut l = person(None, "gdurand", "Gilles", "Durand", None, Some("4001"));

@@ -641,6 +641,7 @@ pub async fn start_run(
             admin_id: Some(a.who().id),
             admin_name: a.who().name.clone(),
         },
+        writer_hold: twp_import::WRITER_HOLD,
     };
     let progress = st.imports.start(&st, import, password, options)?;
     Ok((StatusCode::ACCEPTED, Json(progress_dto(&progress))))
