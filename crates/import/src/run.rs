@@ -10,7 +10,8 @@
 //!   they are planned, overlapping the read. It holds the writer while
 //!   reading for [`RunOptions::writer_hold`] at most: a slower source makes
 //!   it roll back, release the writer and go on the other way, with the
-//!   plan made so far.
+//!   plan made so far; a link whose last run took longer than the hold
+//!   goes the other way from the start.
 //! - PostgreSQL, or after a release: the plan is made against a snapshot
 //!   of the domain's users taken as reading began, without the writer;
 //!   then the transaction checks that those users are unchanged (else reads
@@ -380,6 +381,30 @@ async fn read_plan_and_write(
     Ok(Streamed::Ended(Some(id)))
 }
 
+/// Whether a run writes while it reads: on SQLite with a writer hold,
+/// unless the link's last run took longer than the hold. A source that
+/// slow would keep every other writer waiting for the whole hold, at every
+/// run, before the run gave the writer up.
+async fn writes_while_reading(
+    store: &Store,
+    import: &UserImport,
+    options: &RunOptions,
+) -> Result<bool, RunError> {
+    if store.backend() != Backend::Sqlite || options.writer_hold.is_zero() {
+        return Ok(false);
+    }
+    let mut c = store.read().await?;
+    let last = user_imports::runs(&mut c, import.company_id, import.id, 1).await?;
+    Ok(quick_enough(last.first(), options.writer_hold))
+}
+
+/// True unless `last` (the link's last run) took longer than `hold`.
+fn quick_enough(last: Option<&ImportRun>, hold: Duration) -> bool {
+    last.is_none_or(|r| {
+        u128::try_from(r.ended_at - r.started_at).is_ok_and(|ms| ms <= hold.as_millis())
+    })
+}
+
 /// True (and the run says why) when the plan removes more than the safety
 /// share and the run was not confirmed.
 fn needs_confirmation(
@@ -480,8 +505,7 @@ async fn attempt(
     let mapper = Mapper::new(&import.data.mapping).map_err(|f| {
         ConnectorError::Format(format!("the mapping gives no source attribute for {f}"))
     })?;
-    let streams = store.backend() == Backend::Sqlite && !options.writer_hold.is_zero();
-    let (planned, mut connector) = if streams {
+    let (planned, mut connector) = if writes_while_reading(store, import, options).await? {
         match read_plan_and_write(
             store,
             import,
@@ -546,4 +570,36 @@ async fn attempt(
     let id = user_imports::record_run(&mut tx, run).await?;
     tx.commit().await?;
     Ok(Some(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_whose_last_run_was_slow_reads_first() {
+        let run = |ms: i64| ImportRun {
+            id: 1,
+            import_id: 1,
+            company_id: twp_domain::CompanyId(1),
+            trigger: "manual".into(),
+            status: RunStatus::Succeeded,
+            started_at: 10_000,
+            ended_at: 10_000 + ms,
+            entries_read: 0,
+            created: 0,
+            updated: 0,
+            disabled: 0,
+            deleted: 0,
+            ignored: 0,
+            message: None,
+            details_json: "{}".into(),
+        };
+        let hold = Duration::from_secs(1);
+        assert!(quick_enough(None, hold));
+        assert!(quick_enough(Some(&run(1000)), hold));
+        assert!(!quick_enough(Some(&run(1001)), hold));
+        // a clock that went back: not known to be quick, so it reads first
+        assert!(!quick_enough(Some(&run(-5)), hold));
+    }
 }
