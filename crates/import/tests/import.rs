@@ -252,6 +252,38 @@ async fn run(db: &TestDb, import: &UserImport, sync: SyncType) -> ImportRun {
     run_with(db, import, sync, ADMIN_PASSWORD, false).await
 }
 
+/// A confirmed run whose server stops it at `size_limit` entries, read in
+/// pages of `page`: it fails, naming the size limit.
+async fn cut_by_size_limit(
+    db: &TestDb,
+    import: &UserImport,
+    server: &Slapd,
+    page: u32,
+    size_limit: u32,
+) {
+    let mut settings = LdapSettings::new("127.0.0.1", PEOPLE);
+    settings.port = Some(server.port);
+    settings.bind_name = ADMIN.into();
+    settings.password = Secret::new(ADMIN_PASSWORD);
+    settings.page_size = page;
+    settings.size_limit = size_limit;
+    let cut = twp_import::run(
+        &db.store,
+        import,
+        Box::new(LdapConnector::new(settings).complete_only()),
+        &options(true),
+        Arc::new(Progress::default()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(cut.status, RunStatus::Failed);
+    assert!(
+        cut.message.as_deref().unwrap().contains("size limit"),
+        "{:?}",
+        cut.message
+    );
+}
+
 async fn domain_users(db: &TestDb, s: &Site) -> Vec<DomainUser> {
     let mut c = db.store.read().await.unwrap();
     user_sync::domain_users(&mut c, s.company, s.domain)
@@ -616,27 +648,7 @@ async fn failures_change_nothing(db: &TestDb) {
     assert_eq!(domain_users(db, &s).await, before);
 
     // a size limit reached half way: the list is cut, nothing is applied
-    let mut settings = LdapSettings::new("127.0.0.1", PEOPLE);
-    settings.port = Some(server.port);
-    settings.bind_name = ADMIN.into();
-    settings.password = Secret::new(ADMIN_PASSWORD);
-    settings.page_size = 5;
-    settings.size_limit = 12;
-    let cut = twp_import::run(
-        &db.store,
-        &import,
-        Box::new(LdapConnector::new(settings).complete_only()),
-        &options(true),
-        Arc::new(Progress::default()),
-    )
-    .await
-    .unwrap();
-    assert_eq!(cut.status, RunStatus::Failed);
-    assert!(
-        cut.message.as_deref().unwrap().contains("size limit"),
-        "{:?}",
-        cut.message
-    );
+    cut_by_size_limit(db, &import, &server, 5, 12).await;
     assert_eq!(domain_users(db, &s).await, before);
 
     // the server gone
@@ -688,27 +700,7 @@ async fn paging_over_ten_thousand_entries(db: &TestDb) {
     // a size limit hit after thousands of users were written (SQLite
     // writes while it reads): rolled back, nothing left
     let before = domain_users(db, &s).await;
-    let mut settings = LdapSettings::new("127.0.0.1", PEOPLE);
-    settings.port = Some(server.port);
-    settings.bind_name = ADMIN.into();
-    settings.password = Secret::new(ADMIN_PASSWORD);
-    settings.page_size = 500;
-    settings.size_limit = 6_000;
-    let cut = twp_import::run(
-        &db.store,
-        &import,
-        Box::new(LdapConnector::new(settings).complete_only()),
-        &options(false),
-        Arc::new(Progress::default()),
-    )
-    .await
-    .unwrap();
-    assert_eq!(cut.status, RunStatus::Failed);
-    assert!(
-        cut.message.as_deref().unwrap().contains("size limit"),
-        "{:?}",
-        cut.message
-    );
+    cut_by_size_limit(db, &import, &server, 500, 6_000).await;
     assert_eq!(domain_users(db, &s).await, before);
     let first = run(db, &import, SyncType::Full).await;
     assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.message);
