@@ -1,6 +1,7 @@
 //! Bulk writes of a users import (guide 7.2): the domain's users as the
-//! import compares them, and one call applying every change of a run inside
-//! the caller's transaction, in multi-row statements.
+//! import compares them, and a run's changes written inside the caller's
+//! transaction in multi-row statements, at once ([`apply`]) or in steps as
+//! they are planned ([`ImportWrite`]).
 //!
 //! Kept apart from `users.rs` (the single-user API path): an import writes
 //! thousands of rows, records which import created each user
@@ -367,12 +368,13 @@ impl ImportWrite {
             self.updated
                 .push(("import-update", id.0, f.user_name.clone()));
         }
-        // New users go in in user-name order and their devices in number
-        // order, so that the unique name and number indexes (and the key
-        // index, when the key is the user name, as with uid) grow at their
-        // end instead of splitting pages all over (callgrind, 41,126 users:
-        // a quarter fewer SQLite instructions for the users, a tenth for
-        // the devices). Ids follow that order; `created` keeps the plan's.
+        // A step's new users go in in user-name order and their devices in
+        // number order, so that the unique name and number indexes (and the
+        // key index, when the key is the user name, as with uid) grow at
+        // their end instead of splitting pages all over (callgrind, 41,126
+        // users in one step: a quarter fewer SQLite instructions for the
+        // users, a tenth for the devices). Ids follow that order; `created`
+        // keeps the plan's.
         let mut by_name: Vec<(String, usize)> = creates
             .iter()
             .enumerate()
