@@ -174,8 +174,8 @@ fn read_each(
 /// Entries handed from the reading thread to the planning thread at once.
 const BATCH: usize = 256;
 
-/// Creates written at once while the source is read: whole statements of
-/// the store's multi-row inserts.
+/// Creates written at once while the source is read (whole statements of
+/// the store's multi-row inserts), or updates (one statement each).
 const FLUSH: usize = 1000;
 
 /// A plan made while the source was read, against `snapshot`: the domain's
@@ -338,7 +338,7 @@ async fn read_plan_and_write(
             }
         }
         if let Some(tx) = writing.as_mut()
-            && pending.creates.len() >= FLUSH
+            && (pending.creates.len() >= FLUSH || pending.updates.len() >= FLUSH)
         {
             let now = pending.take_front(pending.creates.len() / FLUSH * FLUSH);
             write.upsert(tx, &now.updates, &now.creates).await?;

@@ -20,7 +20,8 @@ use twp_connectors::{LdapConnector, LdapSettings, Secret};
 use twp_directory::{ConnectionTest, Connector, ConnectorError, RecordStream};
 use twp_domain::{
     CompanyId, DeviceData, DeviceProtocol, DeviceSecrets, DomainId, GroupId, ImportMapping,
-    ImportSchedule, ImportSecurity, ImportType, SyncType, UserData, UserImport, UserImportData,
+    ImportSchedule, ImportSecurity, ImportType, SyncType, UserData, UserField, UserImport,
+    UserImportData,
 };
 use twp_import::{Progress, RunOptions, ldap_connector};
 use twp_store::testing::TestDb;
@@ -716,6 +717,34 @@ async fn paging_over_ten_thousand_entries(db: &TestDb) {
     // the second pass matches every entry by key and changes nothing
     let second = run(db, &import, SyncType::Full).await;
     assert_eq!((second.created, second.updated, second.deleted), (0, 0, 0));
+    // last names from cn instead: every user is updated (on SQLite, a
+    // thousand at a time while the source is read)
+    let mut remapped = import.clone();
+    for (field, attribute) in &mut remapped.data.mapping.0 {
+        if *field == UserField::LastName {
+            *attribute = "cn".into();
+        }
+    }
+    let third = run(db, &remapped, SyncType::Full).await;
+    assert_eq!(third.status, RunStatus::Succeeded, "{:?}", third.message);
+    assert_eq!(
+        (third.created, third.updated, third.deleted),
+        (0, N as i64, 0)
+    );
+    let all = domain_users(db, &s).await;
+    let imported: Vec<_> = all
+        .iter()
+        .filter(|u| u.import_id == Some(import.id))
+        .collect();
+    assert_eq!(imported.len(), N);
+    assert!(
+        imported.iter().all(|u| u
+            .last_name
+            .as_deref()
+            .is_some_and(|l| l.ends_with(", Many"))),
+        "{:?}",
+        imported.first()
+    );
 }
 
 /// A source that, once open, lets a moment pass (the run takes its snapshot
